@@ -1,0 +1,138 @@
+/*
+ * straw.h - public API of libstraw, the engine behind the straw command and
+ * the LD_PRELOAD loader: fetch the Slurm client configuration from slurmctld
+ * (REQUEST_CONFIG, "configless"), write it safely, keep it in a cache.
+ *
+ * The library never prints and never exits.  Every call that can fail
+ * returns a straw_code and fills a straw_error with a one-line message
+ * naming the problem and, where there is one, its fix.
+ */
+#ifndef STRAW_STRAW_H
+#define STRAW_STRAW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define STRAW_VERSION_STRING "0.1.0"
+
+/*
+ * Result codes.  They are stable and are the straw command's exit codes,
+ * so scripts can rely on them (documented in straw(1) and the README).
+ */
+typedef enum straw_code {
+	STRAW_OK = 0,
+	STRAW_ERR_INTERNAL = 1,    /* out of memory, a bug, anything else */
+	STRAW_ERR_USAGE = 2,       /* bad argument, environment or config */
+	STRAW_ERR_UNREACHABLE = 3, /* no controller could be reached */
+	STRAW_ERR_AUTH = 4,        /* no credential, or the controller refused it */
+	STRAW_ERR_PROTOCOL = 5,    /* no common protocol version, malformed reply */
+	STRAW_ERR_REFUSED = 6,     /* the controller answered with an error code */
+	STRAW_ERR_WRITE = 7,       /* the files (or the cache) could not be written */
+} straw_code;
+
+#define STRAW_ERRLEN 512
+
+typedef struct straw_error {
+	int code;               /* a straw_code */
+	char msg[STRAW_ERRLEN]; /* one line, no trailing newline */
+} straw_error;
+
+/* A short fixed description of a code ("no controller reachable"). */
+const char *straw_code_name(int code);
+
+/* Protocol versions are the wire values, (N << 8): 0x2600 is 22.05. */
+#define STRAW_PROTOCOL_AUTO 0
+
+/* The versions spoken, newest first; *n receives the count. */
+const uint16_t *straw_protocol_versions(size_t *n);
+/* "22.05" -> 0x2600; 0 when the text is not a version spoken. */
+uint16_t straw_protocol_parse(const char *text);
+/* 0x2600 -> "22.05"; NULL for a version not spoken. */
+const char *straw_protocol_name(uint16_t version);
+
+/* Verbosity levels for the log callback. */
+enum straw_log_level {
+	STRAW_LOG_WARN = 0, /* something the user should know even when quiet */
+	STRAW_LOG_INFO = 1, /* progress: controller, version, bytes, files */
+	STRAW_LOG_DEBUG = 2,
+};
+
+typedef void (*straw_log_fn)(void *arg, int level, const char *msg);
+
+/*
+ * What a fetch needs.  straw_options_init() fills it from the environment
+ * (STRAW_SERVERS, SLURM_CONF_SERVER, STRAW_AUTH, STRAW_PROTOCOL,
+ * STRAW_CONNECT_TIMEOUT, STRAW_TIMEOUT, STRAW_TTL, STRAW_MAX_STALE,
+ * STRAW_CACHE_DIR ...); the caller may then override fields.  Strings are
+ * borrowed, not copied: they must outlive the calls that use them.
+ */
+typedef struct straw_options {
+	const char *servers;    /* "host[:port],..."; NULL: none known */
+	const char *auth;       /* "auto", "munge" or "jwt" */
+	uint16_t protocol;      /* STRAW_PROTOCOL_AUTO or a wire version */
+	int connect_timeout_ms; /* per connect; default 1000 */
+	int reply_timeout_ms;   /* per reply; default 3000 */
+	int deadline_ms;        /* whole fetch; default 10000 */
+	const char *plugin_dir; /* NULL: next to libstraw, else compiled-in */
+	const char *cache_dir;  /* NULL: the default search (DESIGN.md) */
+	int ttl_s;              /* cache freshness; default 60 */
+	int max_stale_s;        /* stale use when all controllers are down; default 86400 */
+	bool secure;            /* AT_SECURE: ignore the environment's paths */
+	straw_log_fn log;       /* NULL: silent */
+	void *log_arg;
+	int verbosity;          /* highest level passed to log */
+} straw_options;
+
+int straw_options_init(straw_options *opts, straw_error *err);
+
+/* One file of the configuration, as the controller sent it. */
+typedef struct straw_file {
+	char *name;          /* bare base name, validated */
+	char *content;       /* NUL-terminated; NULL when content_null */
+	size_t content_len;  /* bytes before the terminator */
+	bool exists;         /* false: the controller has no such file */
+	bool execute;        /* write with mode 0755 */
+	bool content_null;   /* exists with NULL content: an empty file */
+} straw_file;
+
+typedef struct straw_config {
+	straw_file *files;
+	size_t nfiles;
+	uint16_t protocol;     /* the version the controller answered in */
+	char controller[300];  /* "host:port" that answered */
+	size_t reply_bytes;    /* bytes received, framing included */
+	time_t fetched;        /* when */
+} straw_config;
+
+/* Fetch the client file set.  *out is freed with straw_config_free(). */
+int straw_fetch(const straw_options *opts, straw_config **out, straw_error *err);
+void straw_config_free(straw_config *cfg);
+
+/*
+ * Write every file of cfg into dir (created when missing), safely: names
+ * are checked, the set is written to a temporary folder first, so on any
+ * failure dir is left as it was.  exists=0 entries remove a stale file.
+ */
+int straw_write_dir(const straw_config *cfg, const char *dir, straw_error *err);
+
+/*
+ * The cache.  Ensure a fresh copy of the configuration of the controllers
+ * in opts and put the path of its slurm.conf (stable across refreshes)
+ * into path.  Fetches only when the copy is missing or older than the TTL,
+ * once for a herd of processes.  When every controller is down a stale copy
+ * younger than max_stale is returned, with *stale set and a warning logged.
+ */
+int straw_cache_ensure(const straw_options *opts, char *path, size_t pathlen,
+		       bool *stale, straw_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* STRAW_STRAW_H */
