@@ -1,0 +1,420 @@
+/*
+ * fetch.c - REQUEST_CONFIG against a list of controllers: version
+ * negotiation (PROTOCOL.md section 10.2), failover, deadlines.
+ *
+ * For each controller in order: connect, send a request at a version, read
+ * one reply.  A reply stating another version we speak makes us retry in
+ * that version; a silent close or an HTTP answer means "not this version",
+ * so we step down.  Refused or timed-out connects, silence, malformed
+ * replies and standby answers move on to the next controller; an
+ * authentication refusal or "configless disabled" ends the fetch, since
+ * another controller of the same cluster would answer the same.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "net.h"
+
+#define SLURM_RC_AUTH 1007
+#define SLURM_RC_BACKOFF 1804
+#define SLURM_RC_HARD_DROP 1805
+#define SLURM_RC_STANDBY 2027
+#define SLURM_RC_STANDBY_BACKUP 2131
+
+/* What one attempt at one version came to. */
+typedef enum {
+	_TRY_DONE,      /* a configuration: finished */
+	_TRY_FINAL,     /* an error no other controller would change */
+	_TRY_NEXT_HOST, /* this controller failed: try the next one */
+	_TRY_STEP_DOWN, /* this version is not spoken: try an older one */
+	_TRY_JUMP,      /* the controller named the version it speaks */
+} _try_result;
+
+typedef struct {
+	const straw_options *opts;
+	straw_auth *auth;
+	int64_t deadline;
+	char who[300];
+} _ctx;
+
+STRAW_PRINTF(3, 4)
+static void _log(const straw_options *o, int level, const char *fmt, ...)
+{
+	char msg[STRAW_ERRLEN];
+	va_list ap;
+
+	if (!o->log || level > o->verbosity)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	o->log(o->log_arg, level, msg);
+}
+
+static const char *_vname(uint16_t v)
+{
+	const char *n = straw_protocol_name(v);
+
+	return n ? n : "unknown";
+}
+
+/* Connect to any address of the controller, within the connect timeout. */
+static int _connect(_ctx *c, const straw_server *s, int *fd, straw_error *err)
+{
+	struct addrinfo *res = NULL, *ai;
+	int rc, err_no = 0;
+
+	rc = straw_net_resolve(s, &res, err);
+	if (rc)
+		return rc;
+	for (ai = res; ai; ai = ai->ai_next) {
+		if (straw_now_ms() >= c->deadline) {
+			err_no = ETIMEDOUT;
+			break;
+		}
+		if (straw_net_connect_addr(ai, c->opts->connect_timeout_ms, c->deadline, fd,
+					   &err_no) == 0) {
+			freeaddrinfo(res);
+			return STRAW_OK;
+		}
+	}
+	freeaddrinfo(res);
+	if (err_no == ETIMEDOUT)
+		return straw_seterr(err, STRAW_ERR_UNREACHABLE, "%s: connect timed out after %d ms",
+				    c->who, c->opts->connect_timeout_ms);
+	return straw_seterr(err, STRAW_ERR_UNREACHABLE, "%s: cannot connect: %s", c->who,
+			    strerror(err_no));
+}
+
+static bool _names_ok(const straw_reply *r, straw_error *err, const char *who)
+{
+	for (size_t i = 0; i < r->nfiles; i++) {
+		const char *n = r->files[i].name;
+
+		if (!straw_name_ok(n)) {
+			char shown[80];
+			size_t j = 0;
+
+			/* Show the name without letting its bytes reach a terminal. */
+			for (const char *p = n; p && *p && j < sizeof(shown) - 5; p++) {
+				unsigned char ch = (unsigned char)*p;
+
+				if (ch >= 0x20 && ch < 0x7f)
+					shown[j++] = (char)ch;
+				else
+					j += (size_t)snprintf(shown + j, sizeof(shown) - j, "\\x%02x", ch);
+			}
+			shown[j < sizeof(shown) ? j : sizeof(shown) - 1] = '\0';
+			straw_seterr(err, STRAW_ERR_PROTOCOL,
+				     "%s: refused the reply: file name '%s' is not a plain file name "
+				     "(nothing was written)", who, shown);
+			return false;
+		}
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(r->files[k].name, n)) {
+				straw_seterr(err, STRAW_ERR_PROTOCOL,
+					     "%s: refused the reply: file '%s' is listed twice", who, n);
+				return false;
+			}
+	}
+	return true;
+}
+
+static _try_result _rc_result(_ctx *c, const straw_reply *r, straw_error *err)
+{
+	const char *name = straw_rc_name(r->rc);
+	const char *text = straw_rc_text(r->rc);
+
+	switch (r->rc) {
+	case SLURM_RC_AUTH:
+		straw_seterr(err, STRAW_ERR_AUTH,
+			     "%s: the controller refused the credential (%s %u): %s", c->who,
+			     name ? name : "error", r->rc, text ? text : "");
+		return _TRY_FINAL;
+	case SLURM_RC_STANDBY:
+	case SLURM_RC_STANDBY_BACKUP:
+	case SLURM_RC_BACKOFF:
+	case SLURM_RC_HARD_DROP:
+		straw_seterr(err, STRAW_ERR_REFUSED, "%s: %s (%u): %s", c->who, name ? name : "error",
+			     r->rc, text ? text : "");
+		return _TRY_NEXT_HOST;
+	}
+	straw_seterr(err, STRAW_ERR_REFUSED, "%s: the controller answered %s (%u)%s%s%s%s", c->who,
+		     name ? name : "error code", r->rc, text ? ": " : "", text ? text : "",
+		     r->rc_msg ? ": " : "", r->rc_msg ? r->rc_msg : "");
+	return _TRY_FINAL;
+}
+
+static _try_result _try(_ctx *c, const straw_server *s, uint16_t v, straw_config **out,
+			uint16_t *stated, straw_error *err)
+{
+	uint8_t body[6];
+	size_t body_len = straw_config_request_body(v, 0, body);
+	straw_auth_section sec = { 0 };
+	straw_wbuf w = { 0 };
+	straw_reply r;
+	straw_net_status st;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int64_t until, sent;
+	int fd = -1, rc;
+	_try_result res;
+
+	rc = straw_auth_create(c->auth, v, STRAW_MSG_REQUEST_CONFIG, body, body_len, &sec, err);
+	if (rc)
+		return _TRY_FINAL;
+	straw_pack_request(&w, v, STRAW_MSG_REQUEST_CONFIG, sec.data, sec.len, body, body_len);
+	straw_auth_section_free(&sec);
+	if (w.failed) {
+		straw_wb_free(&w);
+		straw_seterr(err, STRAW_ERR_INTERNAL, "out of memory building the request");
+		return _TRY_FINAL;
+	}
+	rc = _connect(c, s, &fd, err);
+	if (rc) {
+		straw_wb_free(&w);
+		return _TRY_NEXT_HOST;
+	}
+	_log(c->opts, STRAW_LOG_INFO, "%s: connected; REQUEST_CONFIG at protocol %s (%zu bytes, auth/%s)",
+	     c->who, _vname(v), w.len, c->auth->type);
+	sent = straw_now_ms();
+	until = sent + c->opts->reply_timeout_ms;
+	if (until > c->deadline)
+		until = c->deadline;
+	rc = straw_net_send(fd, w.p, w.len, until, c->who, err);
+	straw_wb_free(&w);
+	if (rc) {
+		close(fd);
+		return _TRY_NEXT_HOST;
+	}
+	rc = straw_net_recv(fd, until, STRAW_MAX_MSG_SIZE + 4u, &buf, &len, &st);
+	close(fd);
+	switch (st) {
+	case STRAW_NET_OK:
+		break;
+	case STRAW_NET_CLOSED:
+		free(buf);
+		straw_seterr(err, STRAW_ERR_PROTOCOL,
+			     "%s: closed the connection without a reply to protocol %s", c->who,
+			     _vname(v));
+		return _TRY_STEP_DOWN;
+	case STRAW_NET_TIMEOUT:
+		free(buf);
+		straw_seterr(err, STRAW_ERR_UNREACHABLE, "%s: no reply within %lld ms", c->who,
+			     (long long)(until - sent));
+		return _TRY_NEXT_HOST;
+	case STRAW_NET_TRUNCATED:
+	case STRAW_NET_TRUNCATED_TIMEOUT:
+		free(buf);
+		straw_seterr(err, STRAW_ERR_PROTOCOL, "%s: reply cut short after %zu bytes (%s)",
+			     c->who, len, st == STRAW_NET_TRUNCATED ? "connection closed" : "timed out");
+		return _TRY_NEXT_HOST;
+	case STRAW_NET_TOO_LONG:
+		free(buf);
+		straw_seterr(err, STRAW_ERR_PROTOCOL,
+			     "%s: malformed reply: length prefix over Slurm's 1 GiB maximum", c->who);
+		return _TRY_NEXT_HOST;
+	case STRAW_NET_ERROR:
+	case STRAW_NET_NOMEM:
+		free(buf);
+		straw_seterr(err, st == STRAW_NET_NOMEM ? STRAW_ERR_INTERNAL : STRAW_ERR_UNREACHABLE,
+			     "%s: reading the reply failed: %s", c->who,
+			     st == STRAW_NET_NOMEM ? "out of memory" : strerror(errno));
+		return _TRY_NEXT_HOST;
+	}
+	(void)rc;
+	memset(&r, 0, sizeof(r));
+	rc = straw_parse_reply(buf, len, &r, err);
+	free(buf);
+	if (rc == STRAW_OK && r.kind == STRAW_REPLY_HTTP) {
+		straw_seterr(err, STRAW_ERR_PROTOCOL,
+			     "%s: answered protocol %s as HTTP ('%s'): it does not speak that version",
+			     c->who, _vname(v), r.http_status);
+		straw_reply_free(&r);
+		return _TRY_STEP_DOWN;
+	}
+	/* A controller may answer in its own version (24.11+, PROTOCOL.md 10.1). */
+	if (r.hdr.version && r.hdr.version != v) {
+		*stated = r.hdr.version;
+		if (rc == STRAW_OK || straw_protocol_known(r.hdr.version)) {
+			straw_reply_free(&r);
+			if (!straw_protocol_known(*stated)) {
+				straw_seterr(err, STRAW_ERR_PROTOCOL,
+					     "%s: the controller speaks protocol 0x%04x, which this straw "
+					     "does not know: upgrade straw", c->who, *stated);
+				return _TRY_FINAL;
+			}
+			straw_seterr(err, STRAW_ERR_PROTOCOL,
+				     "%s: the controller speaks protocol %s, not %s", c->who,
+				     _vname(*stated), _vname(v));
+			return _TRY_JUMP;
+		}
+	}
+	if (rc) {
+		char inner[STRAW_ERRLEN];
+
+		snprintf(inner, sizeof(inner), "%s", err->msg);
+		straw_reply_free(&r);
+		straw_seterr(err, STRAW_ERR_PROTOCOL, "%s: %s", c->who, inner);
+		return _TRY_NEXT_HOST;
+	}
+	if (r.kind == STRAW_REPLY_RC) {
+		res = _rc_result(c, &r, err);
+		straw_reply_free(&r);
+		return res;
+	}
+	if (!_names_ok(&r, err, c->who)) {
+		straw_reply_free(&r);
+		return _TRY_NEXT_HOST;
+	}
+	*out = calloc(1, sizeof(**out));
+	if (!*out) {
+		straw_reply_free(&r);
+		straw_seterr(err, STRAW_ERR_INTERNAL, "out of memory");
+		return _TRY_FINAL;
+	}
+	(*out)->files = r.files;
+	(*out)->nfiles = r.nfiles;
+	r.files = NULL;
+	r.nfiles = 0;
+	(*out)->protocol = v;
+	(*out)->reply_bytes = len;
+	(*out)->fetched = time(NULL);
+	snprintf((*out)->controller, sizeof((*out)->controller), "%s", c->who);
+	straw_reply_free(&r);
+	_log(c->opts, STRAW_LOG_INFO, "%s: RESPONSE_CONFIG at protocol %s: %zu bytes, %zu files",
+	     c->who, _vname(v), len, (*out)->nfiles);
+	return _TRY_DONE;
+}
+
+/* Negotiate with one controller.  Returns a _try_result other than STEP_DOWN/JUMP. */
+static _try_result _fetch_one(_ctx *c, const straw_server *s, straw_config **out, straw_error *err)
+{
+	size_t nknown, order_n = 0;
+	const uint16_t *known = straw_protocol_versions(&nknown);
+	uint16_t order[32];
+	bool tried[32] = { false };
+	size_t i = 0, silent = 0, attempts = 0;
+
+	straw_server_format(s, c->who, sizeof(c->who));
+	if (c->opts->protocol) {
+		order[order_n++] = c->opts->protocol;
+	} else {
+		if (c->opts->protocol_hint && straw_protocol_known(c->opts->protocol_hint))
+			order[order_n++] = c->opts->protocol_hint;
+		for (size_t k = 0; k < nknown && order_n < 32; k++)
+			if (known[k] != c->opts->protocol_hint)
+				order[order_n++] = known[k];
+	}
+	while (i < order_n) {
+		uint16_t v = order[i], stated = 0;
+		_try_result r;
+
+		if (straw_now_ms() >= c->deadline) {
+			straw_seterr(err, STRAW_ERR_UNREACHABLE,
+				     "%s: gave up after the %d ms deadline", c->who, c->opts->deadline_ms);
+			return _TRY_NEXT_HOST;
+		}
+		tried[i] = true;
+		attempts++;
+		r = _try(c, s, v, out, &stated, err);
+		if (r == _TRY_DONE || r == _TRY_FINAL || r == _TRY_NEXT_HOST)
+			return r;
+		if (c->opts->protocol) {
+			/* A fixed version: report, do not negotiate. */
+			if (r == _TRY_STEP_DOWN)
+				straw_seterr(err, STRAW_ERR_PROTOCOL,
+					     "%s: no reply to protocol %s: the controller does not speak it "
+					     "(or rejected the credential); try without a version to "
+					     "negotiate", c->who, _vname(v));
+			else
+				straw_seterr(err, STRAW_ERR_PROTOCOL,
+					     "%s: the controller speaks protocol %s, not %s: run with %s "
+					     "or without a version", c->who, _vname(stated), _vname(v),
+					     _vname(stated));
+			return _TRY_FINAL;
+		}
+		if (r == _TRY_JUMP) {
+			size_t j;
+
+			for (j = 0; j < order_n && order[j] != stated; j++)
+				;
+			if (j < order_n && !tried[j]) {
+				_log(c->opts, STRAW_LOG_INFO, "%s: controller speaks %s; retrying in it",
+				     c->who, _vname(stated));
+				i = j;
+				continue;
+			}
+			return _TRY_NEXT_HOST;
+		}
+		/* Step down to the next untried version. */
+		silent++;
+		_log(c->opts, STRAW_LOG_INFO, "%s: %s", c->who, err->msg);
+		while (i < order_n && tried[i])
+			i++;
+	}
+	if (silent == attempts)
+		straw_seterr(err, STRAW_ERR_AUTH,
+			     "%s: the controller closed the connection without a reply at every "
+			     "protocol version (%s to %s): most likely it rejected the credential "
+			     "(auth/%s: munge key or JWT key differs, token invalid or user unknown), "
+			     "or it runs a Slurm older than %s", c->who, _vname(known[nknown - 1]),
+			     _vname(known[0]), c->auth->type, _vname(known[nknown - 1]));
+	return _TRY_NEXT_HOST;
+}
+
+STRAW_EXPORT int straw_fetch(const straw_options *opts, straw_config **out, straw_error *err)
+{
+	straw_server servers[STRAW_MAX_SERVERS];
+	straw_error last = { 0 };
+	straw_auth auth;
+	size_t n = 0;
+	_ctx c = { .opts = opts };
+	int rc;
+
+	*out = NULL;
+	if (!opts->servers)
+		return straw_seterr(err, STRAW_ERR_USAGE,
+				    "no controller known: name one (straw HOST[:PORT]) or set "
+				    "STRAW_SERVERS or SLURM_CONF_SERVER");
+	rc = straw_servers_parse(opts->servers, servers, STRAW_MAX_SERVERS, &n, err);
+	if (rc)
+		return rc;
+	rc = straw_auth_select(opts, &auth, err);
+	if (rc)
+		return rc;
+	c.auth = &auth;
+	c.deadline = straw_now_ms() + opts->deadline_ms;
+	for (size_t i = 0; i < n; i++) {
+		_try_result r = _fetch_one(&c, &servers[i], out, &last);
+
+		if (r == _TRY_DONE) {
+			straw_auth_unload(&auth);
+			return STRAW_OK;
+		}
+		if (r == _TRY_FINAL)
+			break;
+		_log(opts, STRAW_LOG_INFO, "%s", last.msg);
+	}
+	straw_auth_unload(&auth);
+	if (n > 1 && last.code == STRAW_ERR_UNREACHABLE)
+		return straw_seterr(err, last.code, "no controller of %zu answered; last: %s", n,
+				    last.msg);
+	if (err)
+		*err = last;
+	return last.code ? last.code : STRAW_ERR_INTERNAL;
+}
+
+STRAW_EXPORT void straw_config_free(straw_config *cfg)
+{
+	if (!cfg)
+		return;
+	straw_files_free(cfg->files, cfg->nfiles);
+	free(cfg);
+}
