@@ -230,6 +230,19 @@ STRAW_EXPORT int straw_write_dir(const straw_config *cfg, const char *dir, straw
 		rc = straw_seterr(err, rc, "%s: %s (nothing was changed)", dir, inner);
 		goto out;
 	}
+	/* A folder in the way would stop the renames half-way: refuse before the first. */
+	for (size_t i = 0; i < cfg->nfiles; i++) {
+		const straw_file *f = &cfg->files[i];
+		struct stat st;
+
+		if (f->exists && fstatat(dfd, f->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(st.st_mode)) {
+			rc = straw_seterr(err, STRAW_ERR_WRITE,
+					  "%s/%s is a folder: move it away (nothing was changed)", dir,
+					  f->name);
+			goto out;
+		}
+	}
 	/* Every file is complete: publish them, then drop what the controller no longer has. */
 	for (size_t i = 0; i < cfg->nfiles; i++) {
 		const straw_file *f = &cfg->files[i];
