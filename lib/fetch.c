@@ -355,7 +355,7 @@ static _try_result _fetch_one(_ctx *c, const straw_server *s, straw_config **out
 		}
 		/* Step down to the next untried version. */
 		silent++;
-		_log(c->opts, STRAW_LOG_INFO, "%s: %s", c->who, err->msg);
+		_log(c->opts, STRAW_LOG_INFO, "%s", err->msg);
 		while (i < order_n && tried[i])
 			i++;
 	}

@@ -188,5 +188,25 @@ void straw_server_format(const straw_server *s, char *out, size_t outlen);
 
 /* A bare base name: not empty, ".", "..", no '/', no control byte. */
 bool straw_name_ok(const char *name);
+/*
+ * Write the whole file set into the empty folder dirfd: every name checked
+ * first (one bad name refuses the set), mode 0644 or 0755 (execute), empty
+ * files for exists with NULL content, nothing for exists=0.  Each file is
+ * fsync'd.  On failure the caller removes the folder.
+ */
+int straw_write_files_at(int dirfd, const straw_config *cfg, straw_error *err);
+/* Remove a folder made by the engine and the plain files in it. */
+void straw_remove_tree_at(int parentfd, const char *name);
+
+/* ---- cache.c ---------------------------------------------------------- */
+
+/* How the cache fetches: straw_fetch, or a fake in the unit tests. */
+typedef int (*straw_fetch_fn)(const straw_options *opts, straw_config **out, straw_error *err);
+/*
+ * straw_cache_ensure with the fetch given.  *out of a successful fetch is
+ * freed with straw_config_free(); its fetched time (0: now) dates the copy.
+ */
+int straw_cache_ensure_fn(const straw_options *opts, straw_fetch_fn fetch, char *path,
+			  size_t pathlen, bool *stale, straw_error *err);
 
 #endif /* STRAW_INTERNAL_H */

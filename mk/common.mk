@@ -19,7 +19,7 @@ CC ?= cc
 WARN := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
 	-Wwrite-strings -Wpointer-arith -Wformat-security -fno-common
 CFLAGS ?= -O2 -g
-BASE_CFLAGS := -std=gnu11 -fPIC -fvisibility=hidden -fstack-protector-strong \
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -fstack-protector-strong \
 	-I$(TOP)/include -I$(TOP)/lib -MMD -MP \
 	-DSTRAW_PLUGINDIR='"$(PLUGINDIR)"' -DSTRAW_LIBDIR='"$(LIBDIR)"' \
 	-DSTRAW_SYSCONFDIR='"$(SYSCONFDIR)"'

@@ -76,11 +76,14 @@ typedef struct straw_options {
 	const char *servers;    /* "host[:port],..."; NULL: none known */
 	const char *auth;       /* "auto", "munge" or "jwt" */
 	uint16_t protocol;      /* STRAW_PROTOCOL_AUTO or a wire version */
+	uint16_t protocol_hint; /* with AUTO: try this version first (the cache's) */
 	int connect_timeout_ms; /* per connect; default 1000 */
 	int reply_timeout_ms;   /* per reply; default 3000 */
 	int deadline_ms;        /* whole fetch; default 10000 */
 	const char *plugin_dir; /* NULL: next to libstraw, else compiled-in */
 	const char *cache_dir;  /* NULL: the default search (DESIGN.md) */
+	const char *jwt_file;   /* STRAW_JWT_FILE: token file, re-read per fetch */
+	const char *munge_socket; /* STRAW_MUNGE_SOCKET; NULL: libmunge's default */
 	int ttl_s;              /* cache freshness; default 60 */
 	int max_stale_s;        /* stale use when all controllers are down; default 86400 */
 	bool secure;            /* AT_SECURE: ignore the environment's paths */
