@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,27 +65,13 @@ static const char *_vname(uint16_t v)
 	return n ? n : "unknown";
 }
 
-/* Connect to any address of the controller, within the connect timeout. */
-static int _connect(_ctx *c, const straw_server *s, int *fd, straw_error *err)
+/* Connect again to the address that answered before (version step-downs). */
+static int _reconnect(_ctx *c, const struct addrinfo *ai, int *fd, straw_error *err)
 {
-	struct addrinfo *res = NULL, *ai;
-	int rc, err_no = 0;
+	int err_no = 0;
 
-	rc = straw_net_resolve(s, &res, err);
-	if (rc)
-		return rc;
-	for (ai = res; ai; ai = ai->ai_next) {
-		if (straw_now_ms() >= c->deadline) {
-			err_no = ETIMEDOUT;
-			break;
-		}
-		if (straw_net_connect_addr(ai, c->opts->connect_timeout_ms, c->deadline, fd,
-					   &err_no) == 0) {
-			freeaddrinfo(res);
-			return STRAW_OK;
-		}
-	}
-	freeaddrinfo(res);
+	if (straw_net_connect_addr(ai, c->opts->connect_timeout_ms, c->deadline, fd, &err_no) == 0)
+		return STRAW_OK;
 	if (err_no == ETIMEDOUT)
 		return straw_seterr(err, STRAW_ERR_UNREACHABLE, "%s: connect timed out after %d ms",
 				    c->who, c->opts->connect_timeout_ms);
@@ -151,8 +138,12 @@ static _try_result _rc_result(_ctx *c, const straw_reply *r, straw_error *err)
 	return _TRY_FINAL;
 }
 
-static _try_result _try(_ctx *c, const straw_server *s, uint16_t v, straw_config **out,
-			uint16_t *stated, straw_error *err)
+/*
+ * One request at version v.  *fdp is a connected socket to use, or -1 to
+ * connect to ai; it is always consumed.
+ */
+static _try_result _try(_ctx *c, const struct addrinfo *ai, int *fdp, uint16_t v,
+			straw_config **out, uint16_t *stated, straw_error *err)
 {
 	uint8_t body[6];
 	size_t body_len = straw_config_request_body(v, 0, body);
@@ -163,21 +154,26 @@ static _try_result _try(_ctx *c, const straw_server *s, uint16_t v, straw_config
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	int64_t until, sent;
-	int fd = -1, rc;
+	int fd = *fdp, rc;
 	_try_result res;
 
+	*fdp = -1;
 	rc = straw_auth_create(c->auth, v, STRAW_MSG_REQUEST_CONFIG, body, body_len, &sec, err);
-	if (rc)
+	if (rc) {
+		if (fd >= 0)
+			close(fd);
 		return _TRY_FINAL;
+	}
 	straw_pack_request(&w, v, STRAW_MSG_REQUEST_CONFIG, sec.data, sec.len, body, body_len);
 	straw_auth_section_free(&sec);
 	if (w.failed) {
 		straw_wb_free(&w);
+		if (fd >= 0)
+			close(fd);
 		straw_seterr(err, STRAW_ERR_INTERNAL, "out of memory building the request");
 		return _TRY_FINAL;
 	}
-	rc = _connect(c, s, &fd, err);
-	if (rc) {
+	if (fd < 0 && _reconnect(c, ai, &fd, err)) {
 		straw_wb_free(&w);
 		return _TRY_NEXT_HOST;
 	}
@@ -293,8 +289,9 @@ static _try_result _try(_ctx *c, const straw_server *s, uint16_t v, straw_config
 	return _TRY_DONE;
 }
 
-/* Negotiate with one controller.  Returns a _try_result other than STEP_DOWN/JUMP. */
-static _try_result _fetch_one(_ctx *c, const straw_server *s, straw_config **out, straw_error *err)
+/* Negotiate with one controller over the connection fd already made to ai. */
+static _try_result _fetch_one(_ctx *c, const struct addrinfo *ai, int fd, straw_config **out,
+			      straw_error *err)
 {
 	size_t nknown, order_n = 0;
 	const uint16_t *known = straw_protocol_versions(&nknown);
@@ -302,7 +299,6 @@ static _try_result _fetch_one(_ctx *c, const straw_server *s, straw_config **out
 	bool tried[32] = { false };
 	size_t i = 0, silent = 0, attempts = 0;
 
-	straw_server_format(s, c->who, sizeof(c->who));
 	if (c->opts->protocol) {
 		order[order_n++] = c->opts->protocol;
 	} else {
@@ -317,13 +313,15 @@ static _try_result _fetch_one(_ctx *c, const straw_server *s, straw_config **out
 		_try_result r;
 
 		if (straw_now_ms() >= c->deadline) {
+			if (fd >= 0)
+				close(fd);
 			straw_seterr(err, STRAW_ERR_UNREACHABLE,
 				     "%s: gave up after the %d ms deadline", c->who, c->opts->deadline_ms);
 			return _TRY_NEXT_HOST;
 		}
 		tried[i] = true;
 		attempts++;
-		r = _try(c, s, v, out, &stated, err);
+		r = _try(c, ai, &fd, v, out, &stated, err);
 		if (r == _TRY_DONE || r == _TRY_FINAL || r == _TRY_NEXT_HOST)
 			return r;
 		if (c->opts->protocol) {
@@ -369,10 +367,194 @@ static _try_result _fetch_one(_ctx *c, const straw_server *s, straw_config **out
 	return _TRY_NEXT_HOST;
 }
 
+/* ---- the connect race ------------------------------------------------- */
+
+#define _STAGGER_MS 250
+#define _MAX_ADDRS 4 /* addresses tried per controller */
+
+typedef struct {
+	straw_server srv;
+	struct addrinfo *res; /* NULL: could not be resolved */
+	char who[300];
+	bool dead;            /* every address failed to connect */
+	bool tried;           /* negotiated with */
+	int pending;          /* addresses not yet failed */
+	straw_error err;      /* why it failed */
+} _host;
+
+typedef struct {
+	_host *host;
+	const struct addrinfo *ai;
+	int fd;
+	int64_t until;
+	bool started, over;
+} _cand;
+
+static void _cand_failed(_cand *k, int err_no, int connect_timeout_ms)
+{
+	_host *h = k->host;
+
+	if (k->fd >= 0)
+		close(k->fd);
+	k->fd = -1;
+	k->over = true;
+	if (err_no == ETIMEDOUT)
+		straw_seterr(&h->err, STRAW_ERR_UNREACHABLE, "%s: connect timed out after %d ms",
+			     h->who, connect_timeout_ms);
+	else
+		straw_seterr(&h->err, STRAW_ERR_UNREACHABLE, "%s: cannot connect: %s", h->who,
+			     strerror(err_no));
+	if (--h->pending == 0)
+		h->dead = true;
+}
+
+static void _cand_start(_ctx *c, _cand *k)
+{
+	int rc, err_no = 0;
+
+	k->started = true;
+	k->until = straw_now_ms() + c->opts->connect_timeout_ms;
+	rc = straw_net_connect_start(k->ai, &k->fd, &err_no);
+	if (rc < 0)
+		_cand_failed(k, err_no, c->opts->connect_timeout_ms);
+	else if (rc == 0)
+		k->until = 0; /* connected at once (loopback) */
+}
+
+/*
+ * Race the connects of every controller not yet tried, in order: the next
+ * one starts when the current ones have not connected within _STAGGER_MS,
+ * or at once when they fail, so an unreachable primary costs ~250 ms rather
+ * than the connect timeout.  The first to connect wins; the rest are closed.
+ */
+static int _race(_ctx *c, _host *hosts, size_t nhosts, _host **winner,
+		 const struct addrinfo **wai, int *wfd)
+{
+	_cand cand[STRAW_MAX_SERVERS * _MAX_ADDRS];
+	size_t ncand = 0, next = 0;
+	int64_t next_start = 0;
+	int found = -1;
+
+	for (size_t h = 0; h < nhosts; h++) {
+		int naddr = 0;
+
+		if (hosts[h].dead || hosts[h].tried || !hosts[h].res)
+			continue;
+		for (const struct addrinfo *ai = hosts[h].res; ai && naddr < _MAX_ADDRS;
+		     ai = ai->ai_next, naddr++)
+			cand[ncand++] = (_cand){ .host = &hosts[h], .ai = ai, .fd = -1 };
+		hosts[h].pending = naddr;
+	}
+	while (found < 0) {
+		struct pollfd pfd[STRAW_MAX_SERVERS * _MAX_ADDRS];
+		size_t map[STRAW_MAX_SERVERS * _MAX_ADDRS];
+		int64_t now = straw_now_ms(), wake = c->deadline;
+		size_t np = 0;
+		int rc;
+
+		/* Start the next one when it is time, or when nothing is under way. */
+		for (size_t k = 0; k < next; k++)
+			if (!cand[k].over && cand[k].until == 0) {
+				found = (int)k;
+				break;
+			}
+		if (found >= 0)
+			break;
+		for (size_t k = 0; k < next; k++)
+			if (!cand[k].over && now >= cand[k].until)
+				_cand_failed(&cand[k], ETIMEDOUT, c->opts->connect_timeout_ms);
+		{
+			bool busy = false;
+
+			for (size_t k = 0; k < next; k++)
+				busy |= !cand[k].over;
+			if (next < ncand && (!busy || now >= next_start)) {
+				_log(c->opts, STRAW_LOG_DEBUG, "%s: connecting", cand[next].host->who);
+				_cand_start(c, &cand[next++]);
+				next_start = straw_now_ms() + _STAGGER_MS;
+				continue;
+			}
+			if (!busy)
+				return -1;
+		}
+		if (now >= c->deadline)
+			break;
+		for (size_t k = 0; k < next; k++) {
+			if (cand[k].over)
+				continue;
+			pfd[np] = (struct pollfd){ .fd = cand[k].fd, .events = POLLOUT };
+			map[np++] = k;
+			if (cand[k].until < wake)
+				wake = cand[k].until;
+		}
+		if (next < ncand && next_start < wake)
+			wake = next_start;
+		rc = poll(pfd, (nfds_t)np, (int)(wake > now ? wake - now : 0));
+		if (rc < 0 && errno != EINTR)
+			break;
+		for (size_t p = 0; rc > 0 && p < np; p++) {
+			_cand *k = &cand[map[p]];
+			int err_no = 0;
+
+			if (!pfd[p].revents)
+				continue;
+			if (straw_net_connect_finish(k->fd, &err_no) == 0) {
+				if (found < 0)
+					found = (int)map[p];
+			} else {
+				_cand_failed(k, err_no, c->opts->connect_timeout_ms);
+			}
+		}
+	}
+	for (size_t k = 0; k < next; k++)
+		if ((int)k != found && !cand[k].over && cand[k].fd >= 0) {
+			close(cand[k].fd);
+			cand[k].over = true;
+		}
+	if (found < 0) {
+		for (size_t k = 0; k < ncand; k++)
+			if (!cand[k].host->dead && !cand[k].host->err.code)
+				straw_seterr(&cand[k].host->err, STRAW_ERR_UNREACHABLE,
+					     "%s: not connected before the %d ms deadline",
+					     cand[k].host->who, c->opts->deadline_ms);
+		return -1;
+	}
+	*winner = cand[found].host;
+	*wai = cand[found].ai;
+	*wfd = cand[found].fd;
+	return 0;
+}
+
+/* "a: why; b: why" for the controllers that failed, most useful first. */
+static int _summary(_host *hosts, size_t n, straw_error *err)
+{
+	char msg[STRAW_ERRLEN] = "";
+	size_t used = 0;
+	int code = STRAW_ERR_UNREACHABLE;
+
+	if (n == 1) {
+		if (err)
+			*err = hosts[0].err;
+		return hosts[0].err.code ? hosts[0].err.code : STRAW_ERR_UNREACHABLE;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!hosts[i].err.code)
+			continue;
+		/* Say what the best controller said: a protocol or auth answer beats silence. */
+		if (hosts[i].err.code != STRAW_ERR_UNREACHABLE)
+			code = hosts[i].err.code;
+		used += (size_t)snprintf(msg + used, used < sizeof(msg) ? sizeof(msg) - used : 0, "%s%s",
+					 used ? "; " : "", hosts[i].err.msg);
+		if (used >= sizeof(msg))
+			break;
+	}
+	return straw_seterr(err, code, "no controller of %zu answered: %s", n, msg);
+}
+
 STRAW_EXPORT int straw_fetch(const straw_options *opts, straw_config **out, straw_error *err)
 {
 	straw_server servers[STRAW_MAX_SERVERS];
-	straw_error last = { 0 };
+	_host hosts[STRAW_MAX_SERVERS];
 	straw_auth auth;
 	size_t n = 0;
 	_ctx c = { .opts = opts };
@@ -391,24 +573,44 @@ STRAW_EXPORT int straw_fetch(const straw_options *opts, straw_config **out, stra
 		return rc;
 	c.auth = &auth;
 	c.deadline = straw_now_ms() + opts->deadline_ms;
+	memset(hosts, 0, sizeof(hosts));
 	for (size_t i = 0; i < n; i++) {
-		_try_result r = _fetch_one(&c, &servers[i], out, &last);
-
-		if (r == _TRY_DONE) {
-			straw_auth_unload(&auth);
-			return STRAW_OK;
-		}
-		if (r == _TRY_FINAL)
-			break;
-		_log(opts, STRAW_LOG_INFO, "%s", last.msg);
+		hosts[i].srv = servers[i];
+		straw_server_format(&servers[i], hosts[i].who, sizeof(hosts[i].who));
+		if (straw_net_resolve(&servers[i], &hosts[i].res, &hosts[i].err))
+			hosts[i].dead = true;
 	}
+	rc = -1;
+	for (;;) {
+		_host *h = NULL;
+		const struct addrinfo *ai = NULL;
+		int fd = -1;
+		_try_result r;
+
+		if (_race(&c, hosts, n, &h, &ai, &fd) < 0)
+			break;
+		h->tried = true;
+		snprintf(c.who, sizeof(c.who), "%s", h->who);
+		r = _fetch_one(&c, ai, fd, out, &h->err);
+		if (r == _TRY_DONE) {
+			rc = STRAW_OK;
+			break;
+		}
+		if (r == _TRY_FINAL) {
+			if (err)
+				*err = h->err;
+			rc = h->err.code ? h->err.code : STRAW_ERR_INTERNAL;
+			break;
+		}
+		_log(opts, STRAW_LOG_INFO, "%s", h->err.msg);
+	}
+	if (rc < 0)
+		rc = _summary(hosts, n, err);
+	for (size_t i = 0; i < n; i++)
+		if (hosts[i].res)
+			freeaddrinfo(hosts[i].res);
 	straw_auth_unload(&auth);
-	if (n > 1 && last.code == STRAW_ERR_UNREACHABLE)
-		return straw_seterr(err, last.code, "no controller of %zu answered; last: %s", n,
-				    last.msg);
-	if (err)
-		*err = last;
-	return last.code ? last.code : STRAW_ERR_INTERNAL;
+	return rc;
 }
 
 STRAW_EXPORT void straw_config_free(straw_config *cfg)

@@ -58,6 +58,44 @@ int straw_net_resolve(const straw_server *s, struct addrinfo **res, straw_error 
 	return STRAW_OK;
 }
 
+int straw_net_connect_start(const struct addrinfo *ai, int *fdp, int *err_no)
+{
+	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			ai->ai_protocol);
+
+	if (fd < 0) {
+		*err_no = errno;
+		return -1;
+	}
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+		*fdp = fd;
+		return 0;
+	}
+	if (errno == EINPROGRESS) {
+		*fdp = fd;
+		return 1;
+	}
+	*err_no = errno;
+	close(fd);
+	return -1;
+}
+
+int straw_net_connect_finish(int fd, int *err_no)
+{
+	int soerr = 0;
+	socklen_t len = sizeof(soerr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0) {
+		*err_no = errno;
+		return -1;
+	}
+	if (soerr) {
+		*err_no = soerr;
+		return -1;
+	}
+	return 0;
+}
+
 int straw_net_connect_addr(const struct addrinfo *ai, int timeout_ms, int64_t deadline,
 			   int *fdp, int *err_no)
 {

@@ -23,6 +23,11 @@ int64_t straw_now_ms(void);
 
 int straw_net_resolve(const straw_server *s, struct addrinfo **res, straw_error *err);
 
+/* Start a non-blocking connect: 0 connected, 1 under way (*fd set), -1 failed (*err_no). */
+int straw_net_connect_start(const struct addrinfo *ai, int *fd, int *err_no);
+/* After POLLOUT on a connect under way: 0 connected, -1 failed (*err_no). */
+int straw_net_connect_finish(int fd, int *err_no);
+
 /* 0 and *fd on success; -1 with *err_no (ETIMEDOUT for a timeout). */
 int straw_net_connect_addr(const struct addrinfo *ai, int timeout_ms, int64_t deadline, int *fd,
 			   int *err_no);
