@@ -26,7 +26,8 @@ static void usage(FILE *f)
 		"\n"
 		"  SERVER            controller as host[:port] or [v6addr]:port (default port 6817);\n"
 		"                    several are tried in order.  Default: $STRAW_SERVERS, else\n"
-		"                    $SLURM_CONF_SERVER (comma-separated lists).\n"
+		"                    $SLURM_CONF_SERVER (comma-separated lists), else servers= in\n"
+		"                    straw.conf, else DNS SRV _slurmctld._tcp.\n"
 		"  VERSION           protocol version NN.NN (e.g. 22.05); default: negotiate (auto),\n"
 		"                    or $STRAW_PROTOCOL.\n"
 		"  -a, --auth MODE   munge, jwt or auto (default auto: jwt when $SLURM_JWT or\n"
@@ -37,8 +38,9 @@ static void usage(FILE *f)
 		"  -V, --version     print straw's version and exit\n"
 		"  -h, --help        this text\n"
 		"\n"
-		"Environment: STRAW_SERVERS, SLURM_CONF_SERVER, SLURM_JWT, STRAW_JWT_FILE, STRAW_AUTH,\n"
-		"STRAW_PROTOCOL, STRAW_MUNGE_SOCKET, STRAW_CONNECT_TIMEOUT, STRAW_TIMEOUT, STRAW_DEADLINE.\n"
+		"Environment (wins over /etc/straw.conf, or the file named by STRAW_CONF):\n"
+		"STRAW_SERVERS, SLURM_CONF_SERVER, SLURM_JWT, STRAW_JWT_FILE, STRAW_AUTH, STRAW_PROTOCOL,\n"
+		"STRAW_MUNGE_SOCKET, STRAW_CONNECT_TIMEOUT, STRAW_TIMEOUT, STRAW_DEADLINE, STRAW_DNS_SRV.\n"
 		"\n"
 		"Exit status:\n"
 		"  0  the configuration was written\n"
@@ -154,6 +156,7 @@ int main(int argc, char **argv)
 			if (!opts.protocol) {
 				fprintf(stderr, "%s: protocol version %s is not spoken; `%s -l` lists "
 					"those that are\n", prog, v, prog);
+				straw_options_free(&opts);
 				return STRAW_ERR_USAGE;
 			}
 		}
@@ -172,21 +175,17 @@ int main(int argc, char **argv)
 		}
 		opts.servers = servers;
 	}
-	if (!opts.servers) {
-		free(servers);
-		fprintf(stderr, "%s: no controller: give SERVER (host[:port]) or set STRAW_SERVERS or "
-			"SLURM_CONF_SERVER\n", prog);
-		return STRAW_ERR_USAGE;
-	}
-
+	/* No SERVER and no variable: straw.conf's servers=, else DNS SRV, as Slurm. */
 	rc = straw_fetch(&opts, &cfg, &err);
 	if (rc) {
+		straw_options_free(&opts);
 		free(servers);
 		return fail(rc, err.msg);
 	}
 	rc = straw_write_dir(cfg, outdir, &err);
 	if (rc) {
 		straw_config_free(cfg);
+		straw_options_free(&opts);
 		free(servers);
 		return fail(rc, err.msg);
 	}
@@ -203,6 +202,7 @@ int main(int argc, char **argv)
 				: cfg->files[i].content_null ? "empty" : "written");
 	}
 	straw_config_free(cfg);
+	straw_options_free(&opts);
 	free(servers);
 	return 0;
 }

@@ -49,7 +49,7 @@ int straw_auth_load(const straw_options *o, const char *type, straw_auth *a, str
 	char dir[PATH_MAX], path[PATH_MAX + 32], msg[STRAW_ERRLEN] = "";
 	const char *want_type, *name, *ptype;
 	const uint32_t *pversion;
-	const straw_auth_ops *ops;
+	const straw_auth_ops_t *ops;
 	straw_auth_config cfg = { 0 };
 	void *dl;
 	int rc;

@@ -8,7 +8,7 @@
 
 typedef struct straw_auth {
 	void *dl;
-	const straw_auth_ops *ops;
+	const straw_auth_ops_t *ops;
 	void *state;
 	const char *type;  /* "munge" or "jwt" */
 	bool carries_hash; /* the credential carries Slurm's message hash */

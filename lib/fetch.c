@@ -561,11 +561,20 @@ STRAW_EXPORT int straw_fetch(const straw_options *opts, straw_config **out, stra
 	int rc;
 
 	*out = NULL;
-	if (!opts->servers)
-		return straw_seterr(err, STRAW_ERR_USAGE,
-				    "no controller known: name one (straw HOST[:PORT]) or set "
-				    "STRAW_SERVERS or SLURM_CONF_SERVER");
-	rc = straw_servers_parse(opts->servers, servers, STRAW_MAX_SERVERS, &n, err);
+	if (opts->servers) {
+		rc = straw_servers_parse(opts->servers, servers, STRAW_MAX_SERVERS, &n, err);
+	} else {
+		char *list = malloc(STRAW_MAX_SERVERS * 270);
+
+		if (!list)
+			return straw_seterr(err, STRAW_ERR_INTERNAL, "out of memory");
+		rc = straw_servers_resolve(opts, list, STRAW_MAX_SERVERS * 270, err);
+		if (rc == STRAW_OK) {
+			_log(opts, STRAW_LOG_INFO, "controllers from DNS SRV _slurmctld._tcp: %s", list);
+			rc = straw_servers_parse(list, servers, STRAW_MAX_SERVERS, &n, err);
+		}
+		free(list);
+	}
 	if (rc)
 		return rc;
 	rc = straw_auth_select(opts, &auth, err);

@@ -184,6 +184,14 @@ int straw_servers_parse(const char *text, straw_server *out, size_t max, size_t 
 void straw_servers_format(const straw_server *s, size_t n, char *out, size_t outlen);
 void straw_server_format(const straw_server *s, char *out, size_t outlen);
 
+/* ---- srv.c / options.c ------------------------------------------------ */
+
+/* Controllers from DNS SRV _slurmctld._tcp, as "host:port,..." in out. */
+int straw_srv_lookup(char *out, size_t outlen, straw_error *err);
+int straw_srv_parse(const uint8_t *ans, int len, char *out, size_t outlen, straw_error *err);
+/* Parse straw.conf text in place into o; path names the file in messages. */
+int straw_conf_parse(straw_options *o, char *text, const char *path, straw_error *err);
+
 /* ---- write.c ---------------------------------------------------------- */
 
 /* A bare base name: not empty, ".", "..", no '/', no control byte. */

@@ -7,7 +7,7 @@
  *   const char plugin_name[];      human-readable, e.g. "straw auth/munge"
  *   const char plugin_type[];      "auth/munge" or "auth/jwt"
  *   const uint32_t plugin_version; STRAW_PLUGIN_VERSION it was built for
- *   const straw_auth_ops straw_auth_ops;
+ *   const straw_auth_ops_t straw_auth_ops;
  *
  * The engine dlopen()s the file, checks every symbol and the version, and
  * calls ops.init(); on any failure it dlclose()s it again.
@@ -80,7 +80,7 @@ typedef struct straw_auth_ops {
 	/* A fresh auth section for one connection attempt. */
 	int (*create)(void *state, const straw_auth_request *req,
 		      straw_auth_section *out, char *err, size_t errlen);
-} straw_auth_ops;
+} straw_auth_ops_t;
 
 /* Big-endian packing helpers for plugins, Slurm's pack32/packstr forms. */
 static inline void straw_put32(uint8_t *p, uint32_t v)

@@ -87,12 +87,41 @@ typedef struct straw_options {
 	int ttl_s;              /* cache freshness; default 60 */
 	int max_stale_s;        /* stale use when all controllers are down; default 86400 */
 	bool secure;            /* AT_SECURE: ignore the environment's paths */
+	bool override;          /* STRAW_OVERRIDE / override=: straw wins over a local config */
+	const char *local_configs; /* more paths meaning "a local Slurm config exists" (':' list) */
+	bool dns_srv;           /* no servers: look up DNS SRV _slurmctld._tcp (default true) */
+	const char *config_file;   /* the straw.conf that was read, or NULL */
+	char warning[STRAW_ERRLEN]; /* set when a bad straw.conf was ignored (lenient init) */
+	void *priv;             /* storage for strings read from straw.conf */
 	straw_log_fn log;       /* NULL: silent */
 	void *log_arg;
 	int verbosity;          /* highest level passed to log */
 } straw_options;
 
 int straw_options_init(straw_options *opts, straw_error *err);
+
+/*
+ * As straw_options_init; with STRAW_INIT_LENIENT a bad straw.conf is
+ * ignored (the environment still applies) and described in opts->warning
+ * instead of failing: the loader must never fail its host over it.
+ */
+#define STRAW_INIT_LENIENT 1u
+int straw_options_init_flags(straw_options *opts, unsigned flags, straw_error *err);
+/* Release what straw_options_init allocated (strings from straw.conf). */
+void straw_options_free(straw_options *opts);
+
+/*
+ * Is there a local Slurm configuration that libslurm would read before any
+ * configless source (/etc/slurm/slurm.conf, /run/slurm/conf/slurm.conf, and
+ * opts->local_configs)?  Its path goes to which.
+ */
+bool straw_local_config_present(const straw_options *opts, char *which, size_t whichlen);
+
+/*
+ * The controller list a fetch would use: opts->servers, else DNS SRV
+ * _slurmctld._tcp (when opts->dns_srv).  Written to out.
+ */
+int straw_servers_resolve(const straw_options *opts, char *out, size_t outlen, straw_error *err);
 
 /* One file of the configuration, as the controller sent it. */
 typedef struct straw_file {

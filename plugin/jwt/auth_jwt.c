@@ -336,11 +336,7 @@ _EXPORT const char plugin_name[] = "straw auth/jwt";
 _EXPORT const char plugin_type[] = "auth/jwt";
 _EXPORT const uint32_t plugin_version = STRAW_PLUGIN_VERSION;
 
-/*
- * The ops table goes out under the symbol name plugin.h documents; the C
- * name differs because straw_auth_ops is already the type's name.
- */
-_EXPORT const straw_auth_ops _jwt_ops __asm__("straw_auth_ops") = {
+_EXPORT const straw_auth_ops_t straw_auth_ops = {
 	.init = _jwt_init,
 	.fini = _jwt_fini,
 	.available = _jwt_available,

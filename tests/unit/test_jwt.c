@@ -157,7 +157,7 @@ static void *plugin_open(const char *jwt_file)
 	void *st = NULL;
 	char err[256];
 
-	assert_int_equal(_jwt_ops.init(&st, &cfg, err, sizeof(err)), STRAW_OK);
+	assert_int_equal(straw_auth_ops.init(&st, &cfg, err, sizeof(err)), STRAW_OK);
 	assert_non_null(st);
 	return st;
 }
@@ -755,13 +755,13 @@ static void test_section_captured(void **state)
 	setenv("SLURM_JWT", tok, 1);
 	fake_now = (time_t)c.iat;
 	st = plugin_open(NULL);
-	assert_int_equal(_jwt_ops.create(st, &(straw_auth_request){ .msg_type = 2015 }, &s, err,
+	assert_int_equal(straw_auth_ops.create(st, &(straw_auth_request){ .msg_type = 2015 }, &s, err,
 					 sizeof(err)),
 			 STRAW_OK);
 	assert_int_equal(s.len, n - 20 - 4);
 	assert_memory_equal(s.data, buf + 20, s.len);
 	section_free(&s);
-	_jwt_ops.fini(st);
+	straw_auth_ops.fini(st);
 }
 
 /* ---- the plugin ------------------------------------------------------------------ */
@@ -772,11 +772,11 @@ static void test_plugin_symbols(void **state)
 	assert_string_equal(plugin_name, "straw auth/jwt");
 	assert_string_equal(plugin_type, "auth/jwt");
 	assert_int_equal(plugin_version, STRAW_PLUGIN_VERSION);
-	assert_non_null(_jwt_ops.init);
-	assert_non_null(_jwt_ops.fini);
-	assert_non_null(_jwt_ops.available);
-	assert_non_null(_jwt_ops.info);
-	assert_non_null(_jwt_ops.create);
+	assert_non_null(straw_auth_ops.init);
+	assert_non_null(straw_auth_ops.fini);
+	assert_non_null(straw_auth_ops.available);
+	assert_non_null(straw_auth_ops.info);
+	assert_non_null(straw_auth_ops.create);
 }
 
 static void test_no_token(void **state)
@@ -788,24 +788,24 @@ static void test_no_token(void **state)
 
 	(void)state;
 	st = plugin_open(NULL);
-	assert_false(_jwt_ops.available(st));
-	assert_int_equal(_jwt_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_ERR_AUTH);
+	assert_false(straw_auth_ops.available(st));
+	assert_int_equal(straw_auth_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_ERR_AUTH);
 	assert_string_equal(err, "no JWT: set SLURM_JWT or STRAW_JWT_FILE");
 	assert_null(s.data);
 	assert_int_equal(s.len, 0);
-	assert_int_equal(_jwt_ops.info(st, &info, err, sizeof(err)), STRAW_ERR_AUTH);
+	assert_int_equal(straw_auth_ops.info(st, &info, err, sizeof(err)), STRAW_ERR_AUTH);
 	assert_string_equal(err, "no JWT: set SLURM_JWT or STRAW_JWT_FILE");
 	/* An empty SLURM_JWT counts as unset. */
 	setenv("SLURM_JWT", "", 1);
-	assert_false(_jwt_ops.available(st));
-	_jwt_ops.fini(st);
+	assert_false(straw_auth_ops.available(st));
+	straw_auth_ops.fini(st);
 	/* A configured file that is not there. */
 	st = plugin_open("/nonexistent/straw/jwt");
-	assert_false(_jwt_ops.available(st));
-	assert_int_equal(_jwt_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_ERR_AUTH);
+	assert_false(straw_auth_ops.available(st));
+	assert_int_equal(straw_auth_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_ERR_AUTH);
 	assert_non_null(strstr(err, "cannot open JWT file /nonexistent/straw/jwt"));
-	_jwt_ops.fini(st);
-	_jwt_ops.fini(NULL);
+	straw_auth_ops.fini(st);
+	straw_auth_ops.fini(NULL);
 }
 
 static void test_create_env(void **state)
@@ -819,18 +819,18 @@ static void test_create_env(void **state)
 	assert_true(asprintf(&padded, "  %s\n", tok) > 0);
 	setenv("SLURM_JWT", padded, 1);
 	st = plugin_open(NULL);
-	assert_true(_jwt_ops.available(st));
-	assert_int_equal(_jwt_ops.info(st, &info, err, sizeof(err)), STRAW_OK);
+	assert_true(straw_auth_ops.available(st));
+	assert_int_equal(straw_auth_ops.info(st, &info, err, sizeof(err)), STRAW_OK);
 	assert_string_equal(info.user, "alice");
 	assert_int_equal(info.expires, 1800000000);
 	assert_string_equal(info.source, "SLURM_JWT");
-	assert_int_equal(_jwt_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_OK);
+	assert_int_equal(straw_auth_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_OK);
 	got = section_token(&s);
 	assert_string_equal(got, tok);
 	assert_int_equal(s.len, 4 + 4 + strlen(tok) + 1 + 4);
 	free(got);
 	section_free(&s);
-	_jwt_ops.fini(st);
+	straw_auth_ops.fini(st);
 	free(padded);
 	free(tok);
 }
@@ -845,12 +845,12 @@ static void test_create_placeholder_refused(void **state)
 	/* The section 16 placeholder has no claims at all. */
 	setenv("SLURM_JWT", "abc.def.ghi", 1);
 	st = plugin_open(NULL);
-	assert_true(_jwt_ops.available(st));
-	assert_int_equal(_jwt_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_ERR_AUTH);
+	assert_true(straw_auth_ops.available(st));
+	assert_int_equal(straw_auth_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_ERR_AUTH);
 	assert_null(s.data);
 	assert_non_null(strstr(err, "JWT from SLURM_JWT: token header is not"));
 	assert_null(strstr(err, "abc.def.ghi"));
-	_jwt_ops.fini(st);
+	straw_auth_ops.fini(st);
 }
 
 static void test_create_expired(void **state)
@@ -865,24 +865,24 @@ static void test_create_expired(void **state)
 	setenv("SLURM_JWT", tok, 1);
 	fake_now = 1700000100;
 	st = plugin_open(NULL);
-	assert_int_equal(_jwt_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_ERR_AUTH);
+	assert_int_equal(straw_auth_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_ERR_AUTH);
 	assert_null(s.data);
 	assert_string_equal(err, "token expired at 2023-11-14 22:13:20 UTC (100 s ago): get a new one "
 				 "(scontrol token); it came from SLURM_JWT");
 	assert_no_token(err, tok);
 	/* Expiring this very second is expired too. */
 	fake_now = 1700000000;
-	assert_int_equal(_jwt_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_ERR_AUTH);
+	assert_int_equal(straw_auth_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_ERR_AUTH);
 	assert_non_null(strstr(err, "(0 s ago)"));
 	/* One second earlier it goes out. */
 	fake_now = 1699999999;
-	assert_int_equal(_jwt_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_OK);
+	assert_int_equal(straw_auth_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_OK);
 	section_free(&s);
 	/* info still describes an expired token, for `straw doctor`. */
 	fake_now = 1800000000;
-	assert_int_equal(_jwt_ops.info(st, &info, err, sizeof(err)), STRAW_OK);
+	assert_int_equal(straw_auth_ops.info(st, &info, err, sizeof(err)), STRAW_OK);
 	assert_int_equal(info.expires, 1700000000);
-	_jwt_ops.fini(st);
+	straw_auth_ops.fini(st);
 	free(tok);
 }
 
@@ -895,9 +895,9 @@ static void test_create_expired_extreme(void **state)
 	(void)state;
 	setenv("SLURM_JWT", tok, 1);
 	st = plugin_open(NULL);
-	assert_int_equal(_jwt_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_ERR_AUTH);
+	assert_int_equal(straw_auth_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_ERR_AUTH);
 	assert_non_null(strstr(err, "token expired at "));
-	_jwt_ops.fini(st);
+	straw_auth_ops.fini(st);
 	free(tok);
 }
 
@@ -911,18 +911,18 @@ static void test_create_malformed(void **state)
 	(void)state;
 	setenv("SLURM_JWT", tok, 1);
 	st = plugin_open(NULL);
-	assert_int_equal(_jwt_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_ERR_AUTH);
+	assert_int_equal(straw_auth_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_ERR_AUTH);
 	assert_string_equal(err, "JWT from SLURM_JWT: token has no exp claim");
-	assert_int_equal(_jwt_ops.info(st, &info, err, sizeof(err)), STRAW_ERR_AUTH);
+	assert_int_equal(straw_auth_ops.info(st, &info, err, sizeof(err)), STRAW_ERR_AUTH);
 	assert_string_equal(info.source, "SLURM_JWT");
 	/* Bytes no JWT can hold, e.g. a pasted "SLURM_JWT=" prefix or a quote. */
 	setenv("SLURM_JWT", "SLURM_JWT=eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.c2ln", 1);
-	assert_int_equal(_jwt_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_ERR_AUTH);
+	assert_int_equal(straw_auth_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_ERR_AUTH);
 	assert_string_equal(err, "SLURM_JWT holds a byte that cannot be in a JWT (offset 9)");
 	setenv("SLURM_JWT", " \n\t", 1);
-	assert_int_equal(_jwt_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_ERR_AUTH);
+	assert_int_equal(straw_auth_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_ERR_AUTH);
 	assert_string_equal(err, "SLURM_JWT holds no token");
-	_jwt_ops.fini(st);
+	straw_auth_ops.fini(st);
 	free(tok);
 }
 
@@ -939,13 +939,13 @@ static void test_file_reread(void **state)
 	path = write_file("token", line);
 	free(line);
 	st = plugin_open(path);
-	assert_true(_jwt_ops.available(st));
-	assert_int_equal(_jwt_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_OK);
+	assert_true(straw_auth_ops.available(st));
+	assert_int_equal(straw_auth_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_OK);
 	got = section_token(&s);
 	assert_string_equal(got, t1);
 	free(got);
 	section_free(&s);
-	assert_int_equal(_jwt_ops.info(st, &info, err, sizeof(err)), STRAW_OK);
+	assert_int_equal(straw_auth_ops.info(st, &info, err, sizeof(err)), STRAW_OK);
 	assert_string_equal(info.user, "alice");
 	snprintf(src, sizeof(src), "file %s", path);
 	assert_string_equal(info.source, src);
@@ -954,21 +954,21 @@ static void test_file_reread(void **state)
 	assert_true(asprintf(&line, "\r\n%s\r\n", t2) > 0);
 	free(write_file("token", line));
 	free(line);
-	assert_int_equal(_jwt_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_OK);
+	assert_int_equal(straw_auth_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_OK);
 	got = section_token(&s);
 	assert_string_equal(got, t2);
 	free(got);
 	section_free(&s);
-	assert_int_equal(_jwt_ops.info(st, &info, err, sizeof(err)), STRAW_OK);
+	assert_int_equal(straw_auth_ops.info(st, &info, err, sizeof(err)), STRAW_OK);
 	assert_string_equal(info.user, "bob");
 	assert_int_equal(info.expires, 1800001800);
 
 	/* Removed: no longer available, and said so. */
 	assert_int_equal(unlink(path), 0);
-	assert_false(_jwt_ops.available(st));
-	assert_int_equal(_jwt_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_ERR_AUTH);
+	assert_false(straw_auth_ops.available(st));
+	assert_int_equal(straw_auth_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_ERR_AUTH);
 	assert_non_null(strstr(err, "cannot open JWT file"));
-	_jwt_ops.fini(st);
+	straw_auth_ops.fini(st);
 	free(path);
 	free(t1);
 	free(t2);
@@ -985,22 +985,22 @@ static void test_env_wins(void **state)
 	(void)state;
 	setenv("SLURM_JWT", t1, 1);
 	st = plugin_open(path);
-	assert_int_equal(_jwt_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_OK);
+	assert_int_equal(straw_auth_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_OK);
 	got = section_token(&s);
 	assert_string_equal(got, t1);
 	free(got);
 	section_free(&s);
-	assert_int_equal(_jwt_ops.info(st, &info, err, sizeof(err)), STRAW_OK);
+	assert_int_equal(straw_auth_ops.info(st, &info, err, sizeof(err)), STRAW_OK);
 	assert_string_equal(info.source, "SLURM_JWT");
 	assert_string_equal(info.user, "alice");
 	/* Unset: the file again. */
 	unsetenv("SLURM_JWT");
-	assert_int_equal(_jwt_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_OK);
+	assert_int_equal(straw_auth_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_OK);
 	got = section_token(&s);
 	assert_string_equal(got, t2);
 	free(got);
 	section_free(&s);
-	_jwt_ops.fini(st);
+	straw_auth_ops.fini(st);
 	unlink(path);
 	free(path);
 	free(t1);
@@ -1022,19 +1022,19 @@ static void test_file_refused(void **state)
 	big[STRAW_JWT_MAX_TOKEN + 1] = '\0';
 	path = write_file("big", big);
 	st = plugin_open(path);
-	assert_false(_jwt_ops.available(st));
-	assert_int_equal(_jwt_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_ERR_AUTH);
+	assert_false(straw_auth_ops.available(st));
+	assert_int_equal(straw_auth_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_ERR_AUTH);
 	assert_non_null(strstr(err, "is larger than 65536 bytes"));
-	_jwt_ops.fini(st);
+	straw_auth_ops.fini(st);
 	unlink(path);
 	free(path);
 	/* Exactly 64 KiB is allowed. */
 	big[STRAW_JWT_MAX_TOKEN] = '\0';
 	path = write_file("big", big);
 	st = plugin_open(path);
-	assert_int_equal(_jwt_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_OK);
+	assert_int_equal(straw_auth_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_OK);
 	section_free(&s);
-	_jwt_ops.fini(st);
+	straw_auth_ops.fini(st);
 	unlink(path);
 	free(path);
 	free(big);
@@ -1043,11 +1043,11 @@ static void test_file_refused(void **state)
 	assert_true(asprintf(&text, "%s %s\n", tok, tok) > 0);
 	path = write_file("two", text);
 	st = plugin_open(path);
-	assert_false(_jwt_ops.available(st));
-	assert_int_equal(_jwt_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_ERR_AUTH);
+	assert_false(straw_auth_ops.available(st));
+	assert_int_equal(straw_auth_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_ERR_AUTH);
 	assert_non_null(strstr(err, "holds a byte that cannot be in a JWT"));
 	assert_no_token(err, tok);
-	_jwt_ops.fini(st);
+	straw_auth_ops.fini(st);
 	unlink(path);
 	free(path);
 	free(text);
@@ -1055,18 +1055,18 @@ static void test_file_refused(void **state)
 	/* Empty. */
 	path = write_file("empty", "\n");
 	st = plugin_open(path);
-	assert_false(_jwt_ops.available(st));
-	assert_int_equal(_jwt_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_ERR_AUTH);
+	assert_false(straw_auth_ops.available(st));
+	assert_int_equal(straw_auth_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_ERR_AUTH);
 	assert_non_null(strstr(err, "holds no token"));
-	_jwt_ops.fini(st);
+	straw_auth_ops.fini(st);
 	unlink(path);
 	free(path);
 
 	/* A directory is not a token file. */
 	st = plugin_open(tmpdir);
-	assert_int_equal(_jwt_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_ERR_AUTH);
+	assert_int_equal(straw_auth_ops.create(st, NULL, &s, err, sizeof(err)), STRAW_ERR_AUTH);
 	assert_non_null(strstr(err, "is not a regular file"));
-	_jwt_ops.fini(st);
+	straw_auth_ops.fini(st);
 	free(tok);
 }
 
