@@ -24,7 +24,7 @@ integration: all
 	$(MAKE) -C tests integration
 
 check: all
-	$(MAKE) -C tests check
+	@$(MAKE) --no-print-directory -C tests check
 
 demo: all
 	tests/cluster/demo.sh
