@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alias.h"
 #include "internal.h"
 
 #define CACHE_META "meta"
@@ -254,6 +255,29 @@ static int _cluster_key(const straw_options *o, char *key, size_t keylen, char *
 	key[k] = '\0';
 	snprintf(key + k, keylen - k, "-%08x", (unsigned)h);
 	return STRAW_OK;
+}
+
+/*
+ * Point the alias of the list as given (alias.h) at the cluster's folder,
+ * so the loader finds a fresh copy without loading the engine.  Best
+ * effort: without it the loader just takes the slower way.
+ */
+static void _alias_update(int rfd, const char *servers, const char *key)
+{
+	char alias[STRAW_ALIAS_LEN], tmp[STRAW_ALIAS_LEN + 16], cur[CACHE_KEY_TEXT + 16];
+	ssize_t n;
+
+	straw_alias_name(servers, alias);
+	n = readlinkat(rfd, alias, cur, sizeof(cur) - 1);
+	if (n > 0 && (size_t)n < sizeof(cur)) {
+		cur[n] = '\0';
+		if (!strcmp(cur, key))
+			return;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.%ld", alias, (long)getpid());
+	unlinkat(rfd, tmp, 0);
+	if (symlinkat(key, rfd, tmp) == 0 && renameat(rfd, tmp, rfd, alias) < 0)
+		unlinkat(rfd, tmp, 0);
 }
 
 /* Open (creating) one folder below dfd, refusing a symlink in its place. */
@@ -648,6 +672,8 @@ int straw_cache_ensure_fn(const straw_options *opts, straw_fetch_fn fetch, char 
 		goto early;
 	}
 	rc = _open_sub(rfd, key, shown, &cfd, err);
+	if (rc == STRAW_OK)
+		_alias_update(rfd, opts->servers, key);
 	close(rfd);
 	if (rc)
 		goto early;

@@ -14,6 +14,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -23,9 +24,11 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "straw/straw.h"
+#include "alias.h"
 
 #define PRELOAD_EXPORT __attribute__((visibility("default")))
 #define PRELOAD_ENGINE "libstraw.so.1"
@@ -202,6 +205,19 @@ static void *_engine_open(bool debug)
 	return h;
 }
 
+/*
+ * SLURM_CONF for this process and its children, and STRAW_SLURM_CONF, the
+ * mark that tells a child's loader the value is ours to keep fresh.
+ */
+static bool _export(const char *path)
+{
+	if (setenv("SLURM_CONF", path, 1) != 0 || setenv("STRAW_SLURM_CONF", path, 1) != 0) {
+		_say("cannot set SLURM_CONF=%s: %s", path, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
 /* The one attempt of this process: ensure the cache, export SLURM_CONF. */
 static void _attempt(bool debug)
 {
@@ -261,12 +277,153 @@ static void _attempt(bool debug)
 		return;
 	}
 	ofree(&o);
-	if (setenv("SLURM_CONF", path, 1) != 0) {
-		_say("cannot set SLURM_CONF=%s: %s", path, strerror(errno));
+	if (!_export(path))
 		return;
-	}
 	if (debug)
 		_say("SLURM_CONF=%s%s", path, stale ? " (stale copy)" : "");
+}
+
+/* ---- the warm path, without the engine ------------------------------ */
+
+/*
+ * Open a cache folder candidate read-only as the engine would accept it.
+ * 1: opened (*fd); 0: absent and its parent too (the engine skips it);
+ * -1: anything else (the engine decides: creates it, or refuses it).
+ */
+static int _root_try(const char *dir, int *fd)
+{
+	char parent[PATH_MAX];
+	const char *slash;
+	struct stat st;
+	int f = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (f >= 0) {
+		if (fstat(f, &st) == 0 && st.st_uid == geteuid() && !(st.st_mode & 022) &&
+		    (st.st_mode & 0700) == 0700) {
+			*fd = f;
+			return 1;
+		}
+		close(f);
+		return -1;
+	}
+	if (errno != ENOENT)
+		return -1;
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir || (size_t)(slash - dir) >= sizeof(parent))
+		return -1;
+	memcpy(parent, dir, (size_t)(slash - dir));
+	parent[slash - dir] = '\0';
+	return stat(parent, &st) == 0 ? -1 : 0;
+}
+
+/* The cache folder, chosen as lib/cache.c chooses it; false: ask the engine. */
+static bool _root_open(char *dir, size_t len, int *fd)
+{
+	const char *v = _env("STRAW_CACHE_DIR");
+	struct stat st;
+	int r;
+
+	if (v && v[0]) {
+		if (v[0] != '/' || (size_t)snprintf(dir, len, "%s", v) >= len)
+			return false;
+		return _root_try(dir, fd) == 1;
+	}
+	v = _env("XDG_RUNTIME_DIR");
+	if (v && v[0] == '/' && stat(v, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    st.st_uid == geteuid() && (size_t)snprintf(dir, len, "%s/straw", v) < len) {
+		r = _root_try(dir, fd);
+		if (r)
+			return r == 1;
+	}
+	for (int i = 0; i < 2; i++) {
+		snprintf(dir, len, "%s%u", i == 0 ? "/dev/shm/straw-" : "/tmp/straw-",
+			 (unsigned)geteuid());
+		r = _root_try(dir, fd);
+		if (r)
+			return r == 1;
+	}
+	return false;
+}
+
+/* "fetched=<seconds>" from the cluster's meta file; 0 when absent. */
+static long long _meta_fetched(int cfd)
+{
+	char buf[1024];
+	ssize_t n = 0;
+	const char *p;
+	long long t = 0;
+	int fd = openat(cfd, "meta", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	while ((n = read(fd, buf, sizeof(buf) - 1)) < 0 && errno == EINTR)
+		;
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	for (p = buf; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (strncmp(p, "fetched=", 8) != 0)
+			continue;
+		for (p += 8; *p >= '0' && *p <= '9' && t < 1000000000000LL; p++)
+			t = t * 10 + (*p - '0');
+		return *p == '\n' || *p == '\0' ? t : 0;
+	}
+	return 0;
+}
+
+/*
+ * Is the copy for this controller list fresh?  Then its slurm.conf goes
+ * to path, with no engine loaded: the alias link (alias.h) names the
+ * cluster's folder, whose meta says when it was fetched.  Any doubt (no
+ * alias, odd TTL, a folder that fails a check) answers false, and the
+ * engine, which checks everything and explains, takes over.
+ */
+static bool _fast_fresh(const char *servers, char *path, size_t len)
+{
+	char root[PATH_MAX], alias[STRAW_ALIAS_LEN], key[128];
+	const char *ttl_s = _env("STRAW_TTL");
+	long long ttl = 60, fetched, now;
+	struct stat st;
+	bool fresh = false;
+	int rfd, cfd;
+	ssize_t n;
+
+	if (ttl_s && ttl_s[0]) {
+		ttl = 0;
+		for (const char *p = ttl_s; *p; p++) {
+			if (*p < '0' || *p > '9' || ttl > 100000000)
+				return false;
+			ttl = ttl * 10 + (*p - '0');
+		}
+	}
+	if (!_root_open(root, sizeof(root), &rfd))
+		return false;
+	straw_alias_name(servers, alias);
+	n = readlinkat(rfd, alias, key, sizeof(key) - 1);
+	if (n <= 0 || (size_t)n >= sizeof(key) - 1) {
+		close(rfd);
+		return false;
+	}
+	key[n] = '\0';
+	for (ssize_t i = 0; i < n; i++)
+		if (key[i] == '/' || (key[i] == '.' && i == 0)) {
+			close(rfd);
+			return false;
+		}
+	cfd = openat(rfd, key, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	close(rfd);
+	if (cfd < 0)
+		return false;
+	if (fstat(cfd, &st) == 0 && st.st_uid == geteuid() && !(st.st_mode & 022)) {
+		fetched = _meta_fetched(cfd);
+		now = (long long)time(NULL);
+		fresh = fetched > 0 && now - fetched < ttl && fetched <= now + 5 &&
+			fstatat(cfd, "conf/slurm.conf", &st, 0) == 0 && S_ISREG(st.st_mode) &&
+			(size_t)snprintf(path, len, "%s/%s/conf/slurm.conf", root, key) < len;
+	}
+	close(cfd);
+	return fresh;
 }
 
 /* Is there a straw.conf ($STRAW_CONF, else the compiled-in one)? */
@@ -315,8 +472,18 @@ static char *_slurm_conf(void)
 	pthread_once(&_atfork_once, _atfork_register);
 	pthread_mutex_lock(&_lock);
 	if (!_attempted) {
+		const char *servers = _env_set("STRAW_SERVERS") ? _env("STRAW_SERVERS")
+							       : _env("SLURM_CONF_SERVER");
+		char path[PATH_MAX];
+
 		_running = true;
-		_attempt(debug);
+		/* Without a straw.conf the environment says it all: try the warm path. */
+		if (!conf && servers && _fast_fresh(servers, path, sizeof(path))) {
+			if (_export(path) && debug)
+				_say("SLURM_CONF=%s (fresh copy)", path);
+		} else {
+			_attempt(debug);
+		}
 		_running = false;
 		_attempted = true;
 	}
@@ -341,9 +508,25 @@ PRELOAD_EXPORT char *getenv(const char *name)
 	 */
 	__asm__("" : "+r"(n));
 	v = _env(n);
-	if (v || !n || !_is_slurm_conf(n))
+	if (!n || !_is_slurm_conf(n))
 		return v;
-	return _slurm_conf();
+	if (!v)
+		return _slurm_conf();
+	/*
+	 * Set by the loader of a parent process (the mark says so): this
+	 * process keeps it fresh too, once, as if it had found it unset.
+	 */
+	if (!_attempted && !_inside) {
+		const char *mark = _env("STRAW_SLURM_CONF");
+
+		if (mark && !strcmp(mark, v)) {
+			char *fresh = _slurm_conf();
+
+			if (fresh)
+				return fresh;
+		}
+	}
+	return v;
 }
 
 PRELOAD_EXPORT char *secure_getenv(const char *name)

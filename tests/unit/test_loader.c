@@ -290,13 +290,15 @@ static int _fake_fetch(const straw_options *o, straw_config **out, straw_error *
 }
 
 /* Fill the cache as the engine would, dated age seconds back. */
+static const char *warm_servers = SERVERS;
+
 static void _warm(char *path, size_t len, long age)
 {
 	straw_options o;
 	straw_error err;
 
 	memset(&o, 0, sizeof(o));
-	o.servers = SERVERS;
+	o.servers = warm_servers;
 	o.cache_dir = cache;
 	o.deadline_ms = 5000;
 	o.ttl_s = 60;
@@ -688,7 +690,8 @@ static void test_warm_cache_sets_slurm_conf(void **state)
 	_expect_interposed(&r);
 	_expect(&r, "SLURM_CONF", path);
 	_expect(&r, "environ_SLURM_CONF", path);
-	_expect(&r, "engine", "1");
+	/* A fresh copy is found without loading the engine (the alias link). */
+	_expect(&r, "engine", "0");
 	_expect(&r, "sockets", "0");
 	/* setenv: a command started from here gets it without the loader's help. */
 	_expect(&r, "inherited", path);
@@ -768,6 +771,72 @@ static void test_unreachable_one_line(void **state)
 	_expect_clean_stderr(&r);
 }
 
+/*
+ * An expired copy is not for the warm path: the engine is loaded, finds no
+ * controller (port 1) and serves the stale copy with one warning.
+ */
+static void test_expired_copy_goes_to_engine(void **state)
+{
+	char path[PATH_MAX], ce[PATH_MAX + 32];
+	const char *env[] = { "STRAW_SERVERS=127.0.0.1:1", "STRAW_OVERRIDE=1", ce,
+			      "STRAW_CONNECT_TIMEOUT=0.5", "STRAW_DEADLINE=2", "SLURM_JWT=" TOKEN, NULL };
+	const char *args[] = { "g:SLURM_CONF", NULL };
+	run r;
+
+	(void)state;
+	warm_servers = "127.0.0.1:1";
+	_warm(path, sizeof(path), 120);
+	warm_servers = SERVERS;
+	snprintf(ce, sizeof(ce), "STRAW_CACHE_DIR=%s", cache);
+	_run(&r, env, args, false);
+	_expect(&r, "SLURM_CONF", path);
+	_expect(&r, "engine", "1");
+	assert_int_equal(_lines(r.err), 1);
+	assert_non_null(strstr(r.err, "127.0.0.1:1"));
+	_expect_clean_stderr(&r);
+}
+
+/*
+ * SLURM_CONF inherited from a parent's loader (STRAW_SLURM_CONF marks it)
+ * is kept fresh like an unset one: fresh, nothing loaded; expired, the
+ * engine refreshes it.  Set by anyone else, it is left alone.
+ */
+static void test_inherited_mark(void **state)
+{
+	char path[PATH_MAX], ce[PATH_MAX + 32], sc[PATH_MAX + 32], mark[PATH_MAX + 32];
+	const char *env[] = { "STRAW_SERVERS=127.0.0.1:1", "STRAW_OVERRIDE=1", ce, sc, mark,
+			      "STRAW_CONNECT_TIMEOUT=0.5", "STRAW_DEADLINE=2", "SLURM_JWT=" TOKEN, NULL };
+	const char *expired[] = { "STRAW_SERVERS=127.0.0.1:1", "STRAW_OVERRIDE=1", ce, sc, mark,
+				  "STRAW_TTL=0", "STRAW_CONNECT_TIMEOUT=0.5", "STRAW_DEADLINE=2",
+				  "SLURM_JWT=" TOKEN, NULL };
+	const char *unmarked[] = { "STRAW_SERVERS=127.0.0.1:1", "STRAW_OVERRIDE=1", "STRAW_TTL=0",
+				   ce, sc, NULL };
+	const char *args[] = { "g:SLURM_CONF", NULL };
+	run r;
+
+	(void)state;
+	warm_servers = "127.0.0.1:1";
+	_warm(path, sizeof(path), 0);
+	snprintf(ce, sizeof(ce), "STRAW_CACHE_DIR=%s", cache);
+	snprintf(sc, sizeof(sc), "SLURM_CONF=%s", path);
+	snprintf(mark, sizeof(mark), "STRAW_SLURM_CONF=%s", path);
+	_run(&r, env, args, false);
+	_expect(&r, "SLURM_CONF", path);
+	_expect(&r, "engine", "0");
+	assert_string_equal(r.err, "");
+
+	warm_servers = SERVERS;
+	_run(&r, expired, args, false);
+	_expect(&r, "SLURM_CONF", path);
+	_expect(&r, "engine", "1");
+	assert_int_equal(_lines(r.err), 1); /* the stale-copy warning */
+
+	_run(&r, unmarked, args, false);
+	_expect(&r, "SLURM_CONF", path);
+	_expect(&r, "engine", "0");
+	assert_string_equal(r.err, "");
+}
+
 /* The engine cannot be found: one line, inert. */
 static void test_engine_missing(void **state)
 {
@@ -829,7 +898,7 @@ static void test_local_config_wins(void **state)
 
 	_run(&r, env_override, args, true);
 	_expect(&r, "SLURM_CONF", path);
-	_expect(&r, "engine", "1");
+	_expect(&r, "engine", "0");
 }
 
 static void test_fork_during_attempt(void **state)
@@ -910,6 +979,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_debug_lines_are_prefixed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads_one_answer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreachable_one_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expired_copy_goes_to_engine, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inherited_mark, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_local_config_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork_during_attempt, setup, teardown),
