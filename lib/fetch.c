@@ -79,8 +79,22 @@ static int _reconnect(_ctx *c, const struct addrinfo *ai, int *fd, straw_error *
 			    strerror(err_no));
 }
 
+static int _cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static bool _names_ok(const straw_reply *r, straw_error *err, const char *who)
 {
+	const char **sorted;
+
+	if (r->nfiles > STRAW_MAX_FILES) {
+		straw_seterr(err, STRAW_ERR_PROTOCOL,
+			     "%s: refused the reply: %zu files, more than the %d a client "
+			     "configuration can have (nothing was written)", who, r->nfiles,
+			     STRAW_MAX_FILES);
+		return false;
+	}
 	for (size_t i = 0; i < r->nfiles; i++) {
 		const char *n = r->files[i].name;
 
@@ -103,13 +117,24 @@ static bool _names_ok(const straw_reply *r, straw_error *err, const char *who)
 				     "(nothing was written)", who, shown);
 			return false;
 		}
-		for (size_t k = 0; k < i; k++)
-			if (!strcmp(r->files[k].name, n)) {
-				straw_seterr(err, STRAW_ERR_PROTOCOL,
-					     "%s: refused the reply: file '%s' is listed twice", who, n);
-				return false;
-			}
 	}
+	/* Sorted, a name listed twice sits next to its twin. */
+	sorted = malloc((r->nfiles ? r->nfiles : 1) * sizeof(*sorted));
+	if (!sorted) {
+		straw_seterr(err, STRAW_ERR_INTERNAL, "out of memory");
+		return false;
+	}
+	for (size_t i = 0; i < r->nfiles; i++)
+		sorted[i] = r->files[i].name;
+	qsort(sorted, r->nfiles, sizeof(*sorted), _cmp_names);
+	for (size_t i = 1; i < r->nfiles; i++)
+		if (!strcmp(sorted[i - 1], sorted[i])) {
+			straw_seterr(err, STRAW_ERR_PROTOCOL,
+				     "%s: refused the reply: file '%s' is listed twice", who, sorted[i]);
+			free(sorted);
+			return false;
+		}
+	free(sorted);
 	return true;
 }
 
@@ -128,8 +153,9 @@ static _try_result _rc_result(_ctx *c, const straw_reply *r, straw_error *err)
 	case SLURM_RC_STANDBY_BACKUP:
 	case SLURM_RC_BACKOFF:
 	case SLURM_RC_HARD_DROP:
-		straw_seterr(err, STRAW_ERR_REFUSED, "%s: %s (%u): %s", c->who, name ? name : "error",
-			     r->rc, text ? text : "");
+		/* Not serving now: for the caller, as good as unreachable. */
+		straw_seterr(err, STRAW_ERR_UNREACHABLE, "%s: %s (%u): %s", c->who,
+			     name ? name : "error", r->rc, text ? text : "");
 		return _TRY_NEXT_HOST;
 	}
 	straw_seterr(err, STRAW_ERR_REFUSED, "%s: the controller answered %s (%u)%s%s%s%s", c->who,
@@ -189,7 +215,7 @@ static _try_result _try(_ctx *c, const struct addrinfo *ai, int *fdp, uint16_t v
 		close(fd);
 		return _TRY_NEXT_HOST;
 	}
-	rc = straw_net_recv(fd, until, STRAW_MAX_MSG_SIZE + 4u, &buf, &len, &st);
+	rc = straw_net_recv(fd, until, STRAW_MAX_REPLY, &buf, &len, &st);
 	close(fd);
 	switch (st) {
 	case STRAW_NET_OK:
@@ -206,16 +232,28 @@ static _try_result _try(_ctx *c, const struct addrinfo *ai, int *fdp, uint16_t v
 			     (long long)(until - sent));
 		return _TRY_NEXT_HOST;
 	case STRAW_NET_TRUNCATED:
-	case STRAW_NET_TRUNCATED_TIMEOUT:
-		free(buf);
-		straw_seterr(err, STRAW_ERR_PROTOCOL, "%s: reply cut short after %zu bytes (%s)",
-			     c->who, len, st == STRAW_NET_TRUNCATED ? "connection closed" : "timed out");
-		return _TRY_NEXT_HOST;
-	case STRAW_NET_TOO_LONG:
 		free(buf);
 		straw_seterr(err, STRAW_ERR_PROTOCOL,
-			     "%s: malformed reply: length prefix over Slurm's 1 GiB maximum", c->who);
+			     "%s: reply cut short: the connection closed after %zu bytes", c->who, len);
 		return _TRY_NEXT_HOST;
+	case STRAW_NET_TRUNCATED_TIMEOUT:
+		free(buf);
+		straw_seterr(err, STRAW_ERR_UNREACHABLE,
+			     "%s: reply stalled: %zu bytes in %lld ms, then nothing", c->who, len,
+			     (long long)(until - sent));
+		return _TRY_NEXT_HOST;
+	case STRAW_NET_TOO_LONG: {
+		uint32_t l = len >= 4 ? ((uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 |
+					 (uint32_t)buf[2] << 8 | buf[3]) : 0;
+
+		free(buf);
+		straw_seterr(err, STRAW_ERR_PROTOCOL,
+			     "%s: refused the reply: it announces %u bytes, more than the %u MiB "
+			     "straw accepts for a client configuration%s", c->who, l,
+			     (unsigned)(STRAW_MAX_REPLY >> 20),
+			     l > STRAW_MAX_MSG_SIZE ? " (and than Slurm's own 1 GiB maximum)" : "");
+		return _TRY_NEXT_HOST;
+	}
 	case STRAW_NET_ERROR:
 	case STRAW_NET_NOMEM:
 		free(buf);
@@ -233,6 +271,7 @@ static _try_result _try(_ctx *c, const struct addrinfo *ai, int *fdp, uint16_t v
 			     "%s: answered protocol %s as HTTP ('%s'): it does not speak that version",
 			     c->who, _vname(v), r.http_status);
 		straw_reply_free(&r);
+		*stated = 0xffff; /* the mark of an HTTP answer, for the tally */
 		return _TRY_STEP_DOWN;
 	}
 	/* A controller may answer in its own version (24.11+, PROTOCOL.md 10.1). */
@@ -297,7 +336,7 @@ static _try_result _fetch_one(_ctx *c, const struct addrinfo *ai, int fd, straw_
 	const uint16_t *known = straw_protocol_versions(&nknown);
 	uint16_t order[32];
 	bool tried[32] = { false };
-	size_t i = 0, silent = 0, attempts = 0;
+	size_t i = 0, silent = 0, http = 0, attempts = 0;
 
 	if (c->opts->protocol) {
 		order[order_n++] = c->opts->protocol;
@@ -325,8 +364,18 @@ static _try_result _fetch_one(_ctx *c, const struct addrinfo *ai, int fd, straw_
 		if (r == _TRY_DONE || r == _TRY_FINAL || r == _TRY_NEXT_HOST)
 			return r;
 		if (c->opts->protocol) {
-			/* A fixed version: report, do not negotiate. */
-			if (r == _TRY_STEP_DOWN)
+			/*
+			 * A fixed version: report, do not negotiate; another
+			 * controller (mid-upgrade, say) may still speak it.
+			 */
+			if (r == _TRY_STEP_DOWN && stated == 0xffff) {
+				char said[STRAW_ERRLEN];
+
+				snprintf(said, sizeof(said), "%s", err->msg);
+				straw_seterr(err, STRAW_ERR_PROTOCOL,
+					     "%.400s (Slurm 25.11 and newer answer so); try without a "
+					     "version to negotiate", said);
+			} else if (r == _TRY_STEP_DOWN)
 				straw_seterr(err, STRAW_ERR_PROTOCOL,
 					     "%s: no reply to protocol %s: the controller does not speak it "
 					     "(or rejected the credential); try without a version to "
@@ -336,7 +385,7 @@ static _try_result _fetch_one(_ctx *c, const struct addrinfo *ai, int fd, straw_
 					     "%s: the controller speaks protocol %s, not %s: run with %s "
 					     "or without a version", c->who, _vname(stated), _vname(v),
 					     _vname(stated));
-			return _TRY_FINAL;
+			return _TRY_NEXT_HOST;
 		}
 		if (r == _TRY_JUMP) {
 			size_t j;
@@ -352,12 +401,20 @@ static _try_result _fetch_one(_ctx *c, const struct addrinfo *ai, int fd, straw_
 			return _TRY_NEXT_HOST;
 		}
 		/* Step down to the next untried version. */
-		silent++;
+		if (stated == 0xffff)
+			http++;
+		else
+			silent++;
 		_log(c->opts, STRAW_LOG_INFO, "%s", err->msg);
 		while (i < order_n && tried[i])
 			i++;
 	}
-	if (silent == attempts)
+	if (http == attempts)
+		straw_seterr(err, STRAW_ERR_PROTOCOL,
+			     "%s: answered every protocol version (%s to %s) as HTTP: it is not a "
+			     "Slurm controller, or a Slurm newer than this straw knows (upgrade "
+			     "straw)", c->who, _vname(known[nknown - 1]), _vname(known[0]));
+	else if (silent + http == attempts && silent)
 		straw_seterr(err, STRAW_ERR_AUTH,
 			     "%s: the controller closed the connection without a reply at every "
 			     "protocol version (%s to %s): most likely it rejected the credential "

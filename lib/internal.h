@@ -83,6 +83,13 @@ void straw_wb_free(straw_wbuf *b);
 #define STRAW_HDR_FLAG_PACK_ADDRS 0x0080
 
 #define STRAW_MAX_MSG_SIZE (1u << 30) /* Slurm's MAX_MSG_SIZE */
+/*
+ * What straw accepts for one reply and for one file set.  Real client
+ * configurations are kilobytes; these limits keep a broken or hostile
+ * controller from making a host process allocate without bound.
+ */
+#define STRAW_MAX_REPLY (64u << 20)
+#define STRAW_MAX_FILES 4096
 
 /* Protocol versions. */
 #define STRAW_V20_11 0x2400
@@ -216,5 +223,13 @@ typedef int (*straw_fetch_fn)(const straw_options *opts, straw_config **out, str
  */
 int straw_cache_ensure_fn(const straw_options *opts, straw_fetch_fn fetch, char *path,
 			  size_t pathlen, bool *stale, straw_error *err);
+
+/* ---- token.c ---------------------------------------------------------- */
+
+/*
+ * Before a fetch: one warning through opts->log when the JWT in use
+ * expires within the cache TTL (an expired one is the fetch's own error).
+ */
+void straw_token_warn(const straw_options *opts);
 
 #endif /* STRAW_INTERNAL_H */
