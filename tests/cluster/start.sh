@@ -12,6 +12,8 @@
 #   STRAW_TEST_CTLD_PORT    slurmctld port (default 26817)
 #   STRAW_TEST_SLURMD_PORT  slurmd port (default 26818)
 #   STRAW_TEST_START_TIMEOUT seconds to wait for the cluster to come up (default 30)
+#   STRAW_TEST_CONFIGLESS=0 leave enable_configless out of SlurmctldParameters, for
+#                           the "configless disabled" (RC 2126) tests (default 1)
 #   KEEP=1                  on a failed start, keep DIR for a look at the logs
 set -eu
 # no job control: a background daemon must stay in our process group, so
@@ -19,9 +21,13 @@ set -eu
 set +m
 
 here=$(cd "$(dirname "$0")" && pwd)
+# Neither the daemons nor our own checks may inherit a client's settings:
+# SLURM_JWT, for one, makes slurmctld refuse to start ("AuthType change").
+unset SLURM_JWT SLURM_CONF SLURM_CONF_SERVER LD_PRELOAD
 ctld_port=${STRAW_TEST_CTLD_PORT:-26817}
 slurmd_port=${STRAW_TEST_SLURMD_PORT:-26818}
 timeout=${STRAW_TEST_START_TIMEOUT:-30}
+configless=${STRAW_TEST_CONFIGLESS:-1}
 
 die() {
 	echo "start.sh: $*" >&2
@@ -38,6 +44,11 @@ case $ctld_port$slurmd_port in
 *[!0-9]*) die "ports must be numbers (STRAW_TEST_CTLD_PORT=$ctld_port STRAW_TEST_SLURMD_PORT=$slurmd_port)" ;;
 esac
 [ "$ctld_port" != "$slurmd_port" ] || die "slurmctld and slurmd ports must differ"
+case $configless in
+1) ctld_params='SlurmctldParameters=enable_configless' ;;
+0) ctld_params='# SlurmctldParameters: configless disabled (STRAW_TEST_CONFIGLESS=0)' ;;
+*) die "STRAW_TEST_CONFIGLESS must be 0 or 1, not '$configless'" ;;
+esac
 
 # A port already taken would make a daemon die or, worse, tests talk to
 # someone else's controller.
@@ -160,7 +171,7 @@ SlurmctldPort=$ctld_port
 SlurmdPort=$slurmd_port
 SlurmUser=root
 SlurmdUser=root
-SlurmctldParameters=enable_configless
+$ctld_params
 CommunicationParameters=NoCtldInAddrAny,NoInAddrAny
 AuthType=auth/munge
 AuthInfo=socket=$munge_socket
