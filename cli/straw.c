@@ -4,22 +4,39 @@
  *
  *   straw [--auth munge|jwt|auto] [-o DIR] [-v]... [-V] [-l] [SERVER...] [VERSION]
  *
- * The work is done by libstraw; this file turns arguments into options and
- * a result code into an exit status.
+ * plus the subcommands doctor, env, token and exec (doctor.c, env.c,
+ * token.c, exec.c).  The work is done by libstraw; these files turn
+ * arguments into options and a result code into an exit status.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "straw/straw.h"
+#include "cli.h"
 
-static const char *prog = "straw";
+const char *cli_prog = "straw";
+
+extern char **environ;
+
+const char *cli_env_get(const char *name)
+{
+	size_t n = strlen(name);
+
+	for (char **e = environ; e && *e; e++)
+		if (!strncmp(*e, name, n) && (*e)[n] == '=')
+			return *e + n + 1;
+	return NULL;
+}
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: %s [--auth munge|jwt|auto] [-o DIR] [-v]... [-V] [-l] [SERVER...] [VERSION]\n"
+		"       %s doctor [--json] [-v]       check every step a Slurm command takes\n"
+		"       %s env [--shell sh|csh|fish]  refresh the cache, print SLURM_CONF for eval\n"
+		"       %s token --key FILE --user NAME [--lifetime SECONDS]\n"
+		"       %s exec CMD [ARG...]          run CMD with straw's loader preloaded\n"
 		"\n"
 		"Fetch the Slurm client configuration (slurm.conf and the files it needs) from\n"
 		"slurmctld over Slurm's own protocol (configless REQUEST_CONFIG) and write it to DIR.\n"
@@ -50,19 +67,20 @@ static void usage(FILE *f)
 		"  4  authentication failed (no token or munge, expired token, credential refused)\n"
 		"  5  protocol mismatch or malformed reply\n"
 		"  6  refused by the controller (e.g. 2126: add enable_configless to SlurmctldParameters)\n"
-		"  7  the files could not be written\n",
-		prog);
+		"  7  the files could not be written\n"
+		"  (exec: the command's own status; 126 not executable, 127 not found)\n",
+		cli_prog, cli_prog, cli_prog, cli_prog, cli_prog);
 }
 
-static void log_stderr(void *arg, int level, const char *msg)
+void cli_log_stderr(void *arg, int level, const char *msg)
 {
 	(void)arg;
-	fprintf(stderr, "%s: %s%s\n", prog, level == STRAW_LOG_WARN ? "warning: " : "", msg);
+	fprintf(stderr, "%s: %s%s\n", cli_prog, level == STRAW_LOG_WARN ? "warning: " : "", msg);
 }
 
 static int fail(int code, const char *msg)
 {
-	fprintf(stderr, "%s: %s\n", prog, msg);
+	fprintf(stderr, "%s: %s\n", cli_prog, msg);
 	return code;
 }
 
@@ -103,16 +121,32 @@ int main(int argc, char **argv)
 	int verbose = 0, c, rc, nargs;
 
 	if (argv[0] && strrchr(argv[0], '/'))
-		prog = strrchr(argv[0], '/') + 1;
+		cli_prog = strrchr(argv[0], '/') + 1;
 	else if (argv[0] && argv[0][0])
-		prog = argv[0];
+		cli_prog = argv[0];
+	/* Subcommands; a controller with such a name is given as NAME:PORT. */
+	if (argc > 1) {
+		static const struct {
+			const char *name;
+			int (*fn)(int, char **);
+		} sub[] = {
+			{ "doctor", cli_doctor },
+			{ "env", cli_env },
+			{ "token", cli_token },
+			{ "exec", cli_exec },
+		};
+
+		for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++)
+			if (!strcmp(argv[1], sub[i].name))
+				return sub[i].fn(argc - 1, argv + 1);
+	}
 
 	while ((c = getopt_long(argc, argv, "a:o:vlVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			auth = optarg;
 			if (strcmp(auth, "munge") && strcmp(auth, "jwt") && strcmp(auth, "auto")) {
-				fprintf(stderr, "%s: --auth must be munge, jwt or auto, not '%s'\n", prog,
+				fprintf(stderr, "%s: --auth must be munge, jwt or auto, not '%s'\n", cli_prog,
 					auth);
 				return STRAW_ERR_USAGE;
 			}
@@ -142,7 +176,7 @@ int main(int argc, char **argv)
 		return fail(rc, err.msg);
 	if (auth)
 		opts.auth = auth;
-	opts.log = log_stderr;
+	opts.log = cli_log_stderr;
 	opts.verbosity = verbose;
 
 	nargs = argc - optind;
@@ -155,7 +189,7 @@ int main(int argc, char **argv)
 			opts.protocol = straw_protocol_parse(v);
 			if (!opts.protocol) {
 				fprintf(stderr, "%s: protocol version %s is not spoken; `%s -l` lists "
-					"those that are\n", prog, v, prog);
+					"those that are\n", cli_prog, v, cli_prog);
 				straw_options_free(&opts);
 				return STRAW_ERR_USAGE;
 			}
@@ -194,10 +228,10 @@ int main(int argc, char **argv)
 
 		for (size_t i = 0; i < cfg->nfiles; i++)
 			written += cfg->files[i].exists;
-		fprintf(stderr, "%s: wrote %zu files to %s (from %s, protocol %s)\n", prog, written,
+		fprintf(stderr, "%s: wrote %zu files to %s (from %s, protocol %s)\n", cli_prog, written,
 			outdir, cfg->controller, straw_protocol_name(cfg->protocol));
 		for (size_t i = 0; i < cfg->nfiles; i++)
-			fprintf(stderr, "%s:   %-24s %s\n", prog, cfg->files[i].name,
+			fprintf(stderr, "%s:   %-24s %s\n", cli_prog, cfg->files[i].name,
 				!cfg->files[i].exists ? "absent (removed if present)"
 				: cfg->files[i].content_null ? "empty" : "written");
 	}

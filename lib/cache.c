@@ -722,6 +722,7 @@ int straw_cache_ensure_fn(const straw_options *opts, straw_fetch_fn fetch, char 
 	if (fo.protocol == STRAW_PROTOCOL_AUTO && !fo.protocol_hint)
 		fo.protocol_hint = m.protocol;
 	_log(opts, STRAW_LOG_DEBUG, "refreshing %s from %s", shown, norm);
+	straw_token_warn(opts);
 	rc = fetch(&fo, &cfg, &ferr);
 	if (rc == STRAW_OK && !cfg)
 		rc = straw_seterr(&ferr, STRAW_ERR_INTERNAL, "fetch returned no configuration");

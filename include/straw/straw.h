@@ -163,6 +163,93 @@ int straw_write_dir(const straw_config *cfg, const char *dir, straw_error *err);
 int straw_cache_ensure(const straw_options *opts, char *path, size_t pathlen,
 		       bool *stale, straw_error *err);
 
+/*
+ * Diagnostics, for `straw doctor`: each step of a fetch reported on its
+ * own.  A step is SKIPPED when an earlier one failed, UNKNOWN when the
+ * controller's behaviour cannot tell (a silent close on Slurm <= 24.05
+ * means "bad credential" or "version not spoken").
+ */
+typedef enum straw_check {
+	STRAW_CHECK_SKIPPED = 0,
+	STRAW_CHECK_OK = 1,
+	STRAW_CHECK_FAILED = 2,
+	STRAW_CHECK_UNKNOWN = 3,
+} straw_check;
+
+#define STRAW_PATHLEN 4096
+
+typedef struct straw_probe_result {
+	size_t count;          /* controllers in the list */
+	char server[300];      /* "host:port" probed */
+	int resolve;           /* straw_check: name resolution */
+	char address[64];      /* numeric address connected to, else the last one tried */
+	int connect;           /* TCP connect */
+	int connect_ms;
+	int version;           /* a protocol version both speak */
+	uint16_t protocol;     /* that version (wire value), 0 when unknown */
+	int auth;              /* the credential was accepted */
+	char auth_type[8];     /* "munge" or "jwt" */
+	int configless;        /* the controller serves its configuration */
+	uint32_t slurm_rc;     /* Slurm error code answered, 0: none */
+	straw_error error;     /* the failure, with its fix (code 0: none) */
+	straw_config *config;  /* the files when every step passed; straw_config_free() */
+} straw_probe_result;
+
+/*
+ * Probe controller number index of opts->servers (else of the DNS SRV
+ * list): resolve, connect, negotiate a version, authenticate, ask for the
+ * configuration.  Returns STRAW_OK when the configuration came back, else
+ * the code of the failing step (also in res->error); STRAW_ERR_USAGE when
+ * index is past the list (res->count says how many there are).
+ */
+int straw_probe(const straw_options *opts, size_t index, straw_probe_result *res,
+		straw_error *err);
+
+/* What an authentication plugin would present, without contacting anyone. */
+typedef struct straw_auth_status {
+	char type[8];          /* "munge" or "jwt" ("auto" resolved) */
+	bool loaded;           /* the plugin loaded and initialised */
+	bool available;        /* a credential can be made now (token, socket present) */
+	char user[128];        /* the user it names, "" when unknown */
+	time_t expires;        /* JWT exp; 0: unknown or never */
+	char source[128];      /* "SLURM_JWT", "file /path", "munge socket /path" */
+	straw_error error;     /* why not loaded, not available, or unreadable */
+} straw_auth_status;
+
+/* type: "munge", "jwt", or NULL for opts->auth ("auto" resolved). */
+int straw_auth_describe(const straw_options *opts, const char *type, straw_auth_status *st,
+			straw_error *err);
+
+/* The cache as it is, for the controllers of opts (nothing is fetched). */
+typedef struct straw_cache_status {
+	char root[STRAW_PATHLEN];   /* the cache folder */
+	char folder[STRAW_PATHLEN]; /* <root>/<cluster> */
+	char conf[STRAW_PATHLEN];   /* what SLURM_CONF names */
+	unsigned owner;             /* uid owning root */
+	unsigned mode;              /* root's permission bits */
+	bool present;               /* a generation is published */
+	bool fresh;                 /* younger than the TTL: no fetch needed */
+	time_t fetched;             /* 0: never */
+	long long age_s;
+	char generation[96];        /* "gen.<id>" behind conf */
+	char controller[300];       /* who answered last */
+	uint16_t protocol;          /* in which version */
+	time_t failed;              /* last failed refresh, 0: none */
+	char last_error[STRAW_ERRLEN];
+} straw_cache_status;
+
+int straw_cache_inspect(const straw_options *opts, straw_cache_status *st, straw_error *err);
+
+/*
+ * An HS256 JWT for user, valid lifetime_s seconds, signed with the key
+ * in keyfile (Slurm's jwt_key: the whole file is the key).  A key file
+ * readable by group or others is refused (STRAW_ERR_USAGE).  *token is
+ * released with straw_token_free(), which wipes it.
+ */
+int straw_token_mint(const straw_options *opts, const char *keyfile, const char *user,
+		     long lifetime_s, char **token, straw_error *err);
+void straw_token_free(char *token);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,7 +8,7 @@
 set -eu
 
 pkgs="build-essential pkg-config munge libmunge-dev slurmctld slurmd slurm-client
-slurm-wlm-jwt-plugin libslurm-perl libjwt-dev libcmocka-dev libssl-dev strace
+slurm-wlm-jwt-plugin libslurm-perl libslurm-dev libjwt-dev libcmocka-dev libssl-dev strace
 python3 util-linux procps iproute2 $*"
 
 missing=
