@@ -164,59 +164,39 @@ static _try_result _rc_result(_ctx *c, const straw_reply *r, straw_error *err)
 	return _TRY_FINAL;
 }
 
-/*
- * One request at version v.  *fdp is a connected socket to use, or -1 to
- * connect to ai; it is always consumed.
- */
-static _try_result _try(_ctx *c, const struct addrinfo *ai, int *fdp, uint16_t v,
-			straw_config **out, uint16_t *stated, straw_error *err)
+/* The whole request frame for version v, with a fresh credential. */
+static int _build(_ctx *c, uint16_t v, straw_wbuf *w, straw_error *err)
 {
 	uint8_t body[6];
 	size_t body_len = straw_config_request_body(v, 0, body);
 	straw_auth_section sec = { 0 };
-	straw_wbuf w = { 0 };
-	straw_reply r;
-	straw_net_status st;
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int64_t until, sent;
-	int fd = *fdp, rc;
-	_try_result res;
+	int rc;
 
-	*fdp = -1;
+	memset(w, 0, sizeof(*w));
 	rc = straw_auth_create(c->auth, v, STRAW_MSG_REQUEST_CONFIG, body, body_len, &sec, err);
-	if (rc) {
-		if (fd >= 0)
-			close(fd);
-		return _TRY_FINAL;
-	}
-	straw_pack_request(&w, v, STRAW_MSG_REQUEST_CONFIG, sec.data, sec.len, body, body_len);
+	if (rc)
+		return rc;
+	straw_pack_request(w, v, STRAW_MSG_REQUEST_CONFIG, sec.data, sec.len, body, body_len);
 	straw_auth_section_free(&sec);
-	if (w.failed) {
-		straw_wb_free(&w);
-		if (fd >= 0)
-			close(fd);
-		straw_seterr(err, STRAW_ERR_INTERNAL, "out of memory building the request");
-		return _TRY_FINAL;
+	if (w->failed) {
+		straw_wb_free(w);
+		return straw_seterr(err, STRAW_ERR_INTERNAL, "out of memory building the request");
 	}
-	if (fd < 0 && _reconnect(c, ai, &fd, err)) {
-		straw_wb_free(&w);
-		return _TRY_NEXT_HOST;
-	}
-	_log(c->opts, STRAW_LOG_INFO, "%s: connected; REQUEST_CONFIG at protocol %s (%zu bytes, auth/%s)",
-	     c->who, _vname(v), w.len, c->auth->type);
-	sent = straw_now_ms();
-	until = sent + c->opts->reply_timeout_ms;
-	if (until > c->deadline)
-		until = c->deadline;
-	rc = straw_net_send(fd, w.p, w.len, until, c->who, err);
-	straw_wb_free(&w);
-	if (rc) {
-		close(fd);
-		return _TRY_NEXT_HOST;
-	}
-	rc = straw_net_recv(fd, until, STRAW_MAX_REPLY, &buf, &len, &st);
-	close(fd);
+	return STRAW_OK;
+}
+
+/*
+ * What a reply to a request at version v means (buf is freed).  st is the
+ * transport's verdict, sent and until the reply's time window.
+ */
+static _try_result _classify(_ctx *c, uint16_t v, uint8_t *buf, size_t len, straw_net_status st,
+			     int64_t sent, int64_t until, straw_config **out, uint16_t *stated,
+			     straw_error *err)
+{
+	straw_reply r;
+	_try_result res;
+	int rc;
+
 	switch (st) {
 	case STRAW_NET_OK:
 		break;
@@ -262,7 +242,6 @@ static _try_result _try(_ctx *c, const struct addrinfo *ai, int *fdp, uint16_t v
 			     st == STRAW_NET_NOMEM ? "out of memory" : strerror(errno));
 		return _TRY_NEXT_HOST;
 	}
-	(void)rc;
 	memset(&r, 0, sizeof(r));
 	rc = straw_parse_reply(buf, len, &r, err);
 	free(buf);
@@ -328,93 +307,371 @@ static _try_result _try(_ctx *c, const struct addrinfo *ai, int *fdp, uint16_t v
 	return _TRY_DONE;
 }
 
+/*
+ * One request at version v.  *fdp is a connected socket to use, or -1 to
+ * connect to ai; it is always consumed.
+ */
+static _try_result _try(_ctx *c, const struct addrinfo *ai, int *fdp, uint16_t v,
+			straw_config **out, uint16_t *stated, straw_error *err)
+{
+	straw_wbuf w;
+	straw_net_status st;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int64_t until, sent;
+	int fd = *fdp;
+
+	*fdp = -1;
+	if (_build(c, v, &w, err)) {
+		if (fd >= 0)
+			close(fd);
+		return _TRY_FINAL;
+	}
+	if (fd < 0 && _reconnect(c, ai, &fd, err)) {
+		straw_wb_free(&w);
+		return _TRY_NEXT_HOST;
+	}
+	_log(c->opts, STRAW_LOG_INFO, "%s: connected; REQUEST_CONFIG at protocol %s (%zu bytes, auth/%s)",
+	     c->who, _vname(v), w.len, c->auth->type);
+	sent = straw_now_ms();
+	until = sent + c->opts->reply_timeout_ms;
+	if (until > c->deadline)
+		until = c->deadline;
+	if (straw_net_send(fd, w.p, w.len, until, c->who, err)) {
+		straw_wb_free(&w);
+		close(fd);
+		return _TRY_NEXT_HOST;
+	}
+	straw_wb_free(&w);
+	straw_net_recv(fd, until, STRAW_MAX_REPLY, &buf, &len, &st);
+	close(fd);
+	return _classify(c, v, buf, len, st, sent, until, out, stated, err);
+}
+
+/* ---- the version wave -------------------------------------------------- */
+
+/*
+ * A controller only ever accepts its own release and the two or three
+ * before it, and tells the rest nothing but a silent close (after a 10 ms
+ * pause on 20.11-24.05).  Asking version after version costs one such pause
+ * each; so the first contact asks every version from 21.08 up at once, on
+ * parallel connections, and takes the first configuration that comes back.
+ * For the client file set every layout from 21.08 on carries the same
+ * files (execute bits exist only in the slurmd set), so which accepted
+ * version answers first does not matter.
+ */
+typedef struct {
+	uint16_t v;
+	int fd;
+	int64_t sent, until;
+	bool connecting, waiting;
+	straw_wbuf w;
+} _wave_slot;
+
+typedef struct {
+	size_t silent, http, jumps; /* how the versions that failed failed */
+	uint16_t stated;            /* a version the controller named */
+} _tally;
+
+static _try_result _wave(_ctx *c, const struct addrinfo *ai, int first_fd, const uint16_t *vs,
+			 size_t n, straw_config **out, _tally *t, straw_error *err)
+{
+	_wave_slot slot[16];
+	straw_error one = { 0 }, host_err = { 0 };
+	_try_result res = _TRY_STEP_DOWN;
+	size_t active = 0;
+
+	if (n > 16)
+		n = 16;
+	_log(c->opts, STRAW_LOG_INFO, "%s: asking protocols %s to %s at once", c->who, _vname(vs[0]),
+	     _vname(vs[n - 1]));
+	for (size_t i = 0; i < n; i++)
+		slot[i] = (_wave_slot){ .v = vs[i], .fd = -1 };
+	for (size_t i = 0; i < n; i++) {
+		int err_no = 0, rc;
+
+		if (_build(c, vs[i], &slot[i].w, err)) {
+			res = _TRY_FINAL;
+			goto out;
+		}
+		if (i == 0 && first_fd >= 0) {
+			slot[i].fd = first_fd;
+			first_fd = -1;
+			rc = 0;
+		} else {
+			rc = straw_net_connect_start(ai, &slot[i].fd, &err_no);
+		}
+		if (rc < 0) {
+			straw_seterr(&host_err, STRAW_ERR_UNREACHABLE, "%s: cannot connect: %s", c->who,
+				     strerror(err_no));
+			res = _TRY_NEXT_HOST;
+			continue;
+		}
+		slot[i].connecting = rc == 1;
+		slot[i].until = straw_now_ms() + c->opts->connect_timeout_ms;
+		active++;
+	}
+	while (active) {
+		struct pollfd pfd[16];
+		size_t map[16], np = 0;
+		int64_t now = straw_now_ms(), wake = c->deadline;
+		int prc;
+
+		for (size_t i = 0; i < n; i++) {
+			_wave_slot *s = &slot[i];
+
+			if (s->fd < 0)
+				continue;
+			if (!s->connecting && !s->waiting) {
+				/* Connected: send the whole request (it fits the socket buffer). */
+				s->sent = straw_now_ms();
+				s->until = s->sent + c->opts->reply_timeout_ms;
+				if (s->until > c->deadline)
+					s->until = c->deadline;
+				if (straw_net_send(s->fd, s->w.p, s->w.len, s->until, c->who, &one)) {
+					host_err = one;
+					res = _TRY_NEXT_HOST;
+					close(s->fd);
+					s->fd = -1;
+					active--;
+					continue;
+				}
+				s->waiting = true;
+			}
+			if (now >= s->until) {
+				if (s->connecting)
+					straw_seterr(&host_err, STRAW_ERR_UNREACHABLE,
+						     "%s: connect timed out after %d ms", c->who,
+						     c->opts->connect_timeout_ms);
+				else
+					straw_seterr(&host_err, STRAW_ERR_UNREACHABLE,
+						     "%s: no reply within %lld ms", c->who,
+						     (long long)(s->until - s->sent));
+				res = _TRY_NEXT_HOST;
+				close(s->fd);
+				s->fd = -1;
+				active--;
+				continue;
+			}
+			pfd[np] = (struct pollfd){ .fd = s->fd,
+						   .events = s->connecting ? POLLOUT : POLLIN };
+			map[np++] = i;
+			if (s->until < wake)
+				wake = s->until;
+		}
+		if (!np)
+			break;
+		if (now >= c->deadline) {
+			straw_seterr(&host_err, STRAW_ERR_UNREACHABLE, "%s: gave up after the %d ms deadline",
+				     c->who, c->opts->deadline_ms);
+			res = _TRY_NEXT_HOST;
+			break;
+		}
+		prc = poll(pfd, (nfds_t)np, (int)(wake > now ? wake - now : 0));
+		if (prc < 0 && errno != EINTR)
+			break;
+		for (size_t p = 0; prc > 0 && p < np; p++) {
+			_wave_slot *s = &slot[map[p]];
+			straw_net_status st;
+			uint8_t *buf = NULL;
+			size_t len = 0;
+			uint16_t stated = 0;
+			_try_result r;
+			int err_no = 0;
+
+			if (!pfd[p].revents)
+				continue;
+			if (s->connecting) {
+				if (straw_net_connect_finish(s->fd, &err_no) == 0) {
+					s->connecting = false;
+					continue;
+				}
+				straw_seterr(&host_err, STRAW_ERR_UNREACHABLE, "%s: cannot connect: %s",
+					     c->who, strerror(err_no));
+				res = _TRY_NEXT_HOST;
+				close(s->fd);
+				s->fd = -1;
+				active--;
+				continue;
+			}
+			/* The reply has begun (or the controller hung up): read it whole. */
+			straw_net_recv(s->fd, s->until, STRAW_MAX_REPLY, &buf, &len, &st);
+			close(s->fd);
+			s->fd = -1;
+			active--;
+			r = _classify(c, s->v, buf, len, st, s->sent, s->until, out, &stated, &one);
+			if (r == _TRY_DONE || r == _TRY_FINAL) {
+				if (r == _TRY_FINAL)
+					*err = one;
+				res = r;
+				goto out;
+			}
+			if (r == _TRY_NEXT_HOST) {
+				host_err = one;
+				res = _TRY_NEXT_HOST;
+			} else if (r == _TRY_JUMP) {
+				t->jumps++;
+				t->stated = stated;
+			} else if (stated == 0xffff) {
+				t->http++;
+			} else {
+				t->silent++;
+			}
+			if (r != _TRY_NEXT_HOST && res != _TRY_NEXT_HOST)
+				*err = one;
+		}
+	}
+	if (res == _TRY_NEXT_HOST)
+		*err = host_err;
+out:
+	if (first_fd >= 0)
+		close(first_fd);
+	for (size_t i = 0; i < n; i++) {
+		if (slot[i].fd >= 0)
+			close(slot[i].fd);
+		straw_wb_free(&slot[i].w);
+	}
+	return res;
+}
+
+/* The position of v in the table of versions spoken, or n. */
+static size_t _vindex(uint16_t v)
+{
+	size_t n, i;
+	const uint16_t *known = straw_protocol_versions(&n);
+
+	for (i = 0; i < n && known[i] != v; i++)
+		;
+	return i;
+}
+
+/*
+ * Ask at version v, then at each version the controller names in return
+ * (24.11 and newer answer an unknown version in their own).  *fdp is used
+ * for the first request if it is open.  Returns DONE, FINAL, NEXT_HOST or
+ * STEP_DOWN (this version, and any named, are not spoken).
+ */
+static _try_result _ask(_ctx *c, const struct addrinfo *ai, int *fdp, uint16_t v, bool *tried,
+			straw_config **out, _tally *t, straw_error *err)
+{
+	for (int hops = 0; hops < 4; hops++) {
+		uint16_t stated = 0;
+		size_t k = _vindex(v);
+		_try_result r;
+
+		if (straw_now_ms() >= c->deadline) {
+			straw_seterr(err, STRAW_ERR_UNREACHABLE, "%s: gave up after the %d ms deadline",
+				     c->who, c->opts->deadline_ms);
+			return _TRY_NEXT_HOST;
+		}
+		tried[k] = true;
+		r = _try(c, ai, fdp, v, out, &stated, err);
+		if (r != _TRY_STEP_DOWN && r != _TRY_JUMP)
+			return r;
+		if (r == _TRY_JUMP) {
+			t->jumps++;
+			if (tried[_vindex(stated)])
+				return _TRY_STEP_DOWN;
+			_log(c->opts, STRAW_LOG_INFO, "%s: controller speaks %s; asking in it", c->who,
+			     _vname(stated));
+			v = stated;
+			continue;
+		}
+		if (stated == 0xffff)
+			t->http++;
+		else
+			t->silent++;
+		_log(c->opts, STRAW_LOG_INFO, "%s", err->msg);
+		return _TRY_STEP_DOWN;
+	}
+	return _TRY_STEP_DOWN;
+}
+
 /* Negotiate with one controller over the connection fd already made to ai. */
 static _try_result _fetch_one(_ctx *c, const struct addrinfo *ai, int fd, straw_config **out,
 			      straw_error *err)
 {
-	size_t nknown, order_n = 0;
+	size_t nknown, nwave = 0;
 	const uint16_t *known = straw_protocol_versions(&nknown);
-	uint16_t order[32];
-	bool tried[32] = { false };
-	size_t i = 0, silent = 0, http = 0, attempts = 0;
+	uint16_t wave[16];
+	bool tried[17] = { false };
+	_tally t = { 0 };
+	_try_result r;
+	uint16_t hint = c->opts->protocol_hint;
 
 	if (c->opts->protocol) {
-		order[order_n++] = c->opts->protocol;
-	} else {
-		if (c->opts->protocol_hint && straw_protocol_known(c->opts->protocol_hint))
-			order[order_n++] = c->opts->protocol_hint;
-		for (size_t k = 0; k < nknown && order_n < 32; k++)
-			if (known[k] != c->opts->protocol_hint)
-				order[order_n++] = known[k];
-	}
-	while (i < order_n) {
-		uint16_t v = order[i], stated = 0;
-		_try_result r;
+		uint16_t v = c->opts->protocol, stated = 0;
 
-		if (straw_now_ms() >= c->deadline) {
-			if (fd >= 0)
-				close(fd);
-			straw_seterr(err, STRAW_ERR_UNREACHABLE,
-				     "%s: gave up after the %d ms deadline", c->who, c->opts->deadline_ms);
-			return _TRY_NEXT_HOST;
-		}
-		tried[i] = true;
-		attempts++;
+		/*
+		 * A fixed version: report, do not negotiate; another controller
+		 * (mid-upgrade, say) may still speak it.
+		 */
 		r = _try(c, ai, &fd, v, out, &stated, err);
-		if (r == _TRY_DONE || r == _TRY_FINAL || r == _TRY_NEXT_HOST)
+		if (r != _TRY_STEP_DOWN && r != _TRY_JUMP)
 			return r;
-		if (c->opts->protocol) {
-			/*
-			 * A fixed version: report, do not negotiate; another
-			 * controller (mid-upgrade, say) may still speak it.
-			 */
-			if (r == _TRY_STEP_DOWN && stated == 0xffff) {
-				char said[STRAW_ERRLEN];
+		if (stated == 0xffff) {
+			char said[STRAW_ERRLEN];
 
-				snprintf(said, sizeof(said), "%s", err->msg);
-				straw_seterr(err, STRAW_ERR_PROTOCOL,
-					     "%.400s (Slurm 25.11 and newer answer so); try without a "
-					     "version to negotiate", said);
-			} else if (r == _TRY_STEP_DOWN)
-				straw_seterr(err, STRAW_ERR_PROTOCOL,
-					     "%s: no reply to protocol %s: the controller does not speak it "
-					     "(or rejected the credential); try without a version to "
-					     "negotiate", c->who, _vname(v));
-			else
-				straw_seterr(err, STRAW_ERR_PROTOCOL,
-					     "%s: the controller speaks protocol %s, not %s: run with %s "
-					     "or without a version", c->who, _vname(stated), _vname(v),
-					     _vname(stated));
-			return _TRY_NEXT_HOST;
+			snprintf(said, sizeof(said), "%s", err->msg);
+			straw_seterr(err, STRAW_ERR_PROTOCOL,
+				     "%.400s (Slurm 25.11 and newer answer so); try without a version "
+				     "to negotiate", said);
+		} else if (r == _TRY_STEP_DOWN) {
+			straw_seterr(err, STRAW_ERR_PROTOCOL,
+				     "%s: no reply to protocol %s: the controller does not speak it (or "
+				     "rejected the credential); try without a version to negotiate",
+				     c->who, _vname(v));
+		} else {
+			straw_seterr(err, STRAW_ERR_PROTOCOL,
+				     "%s: the controller speaks protocol %s, not %s: run with %s or "
+				     "without a version", c->who, _vname(stated), _vname(v),
+				     _vname(stated));
 		}
-		if (r == _TRY_JUMP) {
-			size_t j;
-
-			for (j = 0; j < order_n && order[j] != stated; j++)
-				;
-			if (j < order_n && !tried[j]) {
-				_log(c->opts, STRAW_LOG_INFO, "%s: controller speaks %s; retrying in it",
-				     c->who, _vname(stated));
-				i = j;
-				continue;
-			}
-			return _TRY_NEXT_HOST;
-		}
-		/* Step down to the next untried version. */
-		if (stated == 0xffff)
-			http++;
-		else
-			silent++;
-		_log(c->opts, STRAW_LOG_INFO, "%s", err->msg);
-		while (i < order_n && tried[i])
-			i++;
+		return _TRY_NEXT_HOST;
 	}
-	if (http == attempts)
+	/* 1. The version that worked last time: one round trip. */
+	if (hint && straw_protocol_known(hint)) {
+		r = _ask(c, ai, &fd, hint, tried, out, &t, err);
+		if (r != _TRY_STEP_DOWN)
+			return r;
+	}
+	/* 2. Every other version from 21.08 up, at once. */
+	for (size_t k = 0; k < nknown && nwave < 16; k++)
+		if (!tried[k] && known[k] >= STRAW_V21_08)
+			wave[nwave++] = known[k];
+	if (nwave) {
+		for (size_t k = 0; k < nknown; k++)
+			if (known[k] >= STRAW_V21_08)
+				tried[k] = true;
+		r = _wave(c, ai, fd, wave, nwave, out, &t, err);
+		fd = -1;
+		if (r != _TRY_STEP_DOWN)
+			return r;
+		/* A controller newer than our table named its version: nothing to ask in. */
+		if (t.jumps && !straw_protocol_known(t.stated)) {
+			straw_seterr(err, STRAW_ERR_PROTOCOL,
+				     "%s: the controller speaks protocol 0x%04x, which this straw does "
+				     "not know: upgrade straw", c->who, t.stated);
+			return _TRY_FINAL;
+		}
+	}
+	/* 3. What is left (20.11, whose layout cannot tell empty from absent), in turn. */
+	for (size_t k = 0; k < nknown; k++) {
+		if (tried[k])
+			continue;
+		r = _ask(c, ai, &fd, known[k], tried, out, &t, err);
+		if (r != _TRY_STEP_DOWN)
+			return r;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (t.http && !t.silent)
 		straw_seterr(err, STRAW_ERR_PROTOCOL,
-			     "%s: answered every protocol version (%s to %s) as HTTP: it is not a "
-			     "Slurm controller, or a Slurm newer than this straw knows (upgrade "
-			     "straw)", c->who, _vname(known[nknown - 1]), _vname(known[0]));
-	else if (silent + http == attempts && silent)
+			     "%s: answered every protocol version (%s to %s) as HTTP or with another "
+			     "version: it is not a Slurm controller, or a Slurm newer than this straw "
+			     "knows (upgrade straw)", c->who, _vname(known[nknown - 1]),
+			     _vname(known[0]));
+	else if (t.silent)
 		straw_seterr(err, STRAW_ERR_AUTH,
 			     "%s: the controller closed the connection without a reply at every "
 			     "protocol version (%s to %s): most likely it rejected the credential "
