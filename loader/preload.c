@@ -93,6 +93,16 @@ static bool _is_slurm_conf(const char *name)
 	return true;
 }
 
+static bool _is_slurm_jwt(const char *name)
+{
+	static const char want[] = "SLURM_JWT";
+
+	for (size_t i = 0; i < sizeof(want); i++)
+		if (name[i] != want[i])
+			return false;
+	return true;
+}
+
 /* A flag variable is on when set to anything but "" or "0". */
 static bool _env_on(const char *name)
 {
@@ -495,6 +505,68 @@ out:
 	return v;
 }
 
+/* ---- the token of STRAW_JWT_FILE, for libslurm ------------------------ */
+
+/*
+ * libslurm authenticates with auth/jwt when getenv("SLURM_JWT") answers.
+ * A container given only STRAW_JWT_FILE gets its token from that file, read
+ * once per process (a rotated file serves the next command), and only in a
+ * process whose SLURM_CONF straw set, so no other configuration changes
+ * how it authenticates.  The buffer is never freed: libslurm keeps the
+ * pointer.
+ */
+static char _jwt[16384];
+static bool _jwt_read;
+
+static char *_slurm_jwt(void)
+{
+	int saved = errno;
+	const char *file, *conf, *mark;
+	char *v = NULL;
+
+	if (_inside || getauxval(AT_SECURE) || _env_on("STRAW_DISABLE"))
+		return NULL;
+	file = _env("STRAW_JWT_FILE");
+	conf = _env("SLURM_CONF");
+	mark = _env("STRAW_SLURM_CONF");
+	if (!file || !*file || !conf || !mark || strcmp(conf, mark))
+		return NULL;
+	_inside = 1;
+	pthread_mutex_lock(&_lock);
+	if (!_jwt_read) {
+		int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		size_t len = 0;
+
+		_jwt_read = true;
+		if (fd >= 0) {
+			for (;;) {
+				ssize_t r = read(fd, _jwt + len, sizeof(_jwt) - 1 - len);
+
+				if (r < 0 && errno == EINTR)
+					continue;
+				if (r <= 0)
+					break;
+				len += (size_t)r;
+				if (len == sizeof(_jwt) - 1)
+					break;
+			}
+			close(fd);
+		}
+		while (len && (_jwt[len - 1] == '\n' || _jwt[len - 1] == '\r' ||
+			       _jwt[len - 1] == ' ' || _jwt[len - 1] == '\t'))
+			len--;
+		_jwt[len] = '\0';
+		if (!len)
+			_say("no token in STRAW_JWT_FILE=%s", file);
+	}
+	if (_jwt[0])
+		v = _jwt;
+	pthread_mutex_unlock(&_lock);
+	_inside = 0;
+	errno = saved;
+	return v;
+}
+
 /* ---- the interposed functions ---------------------------------------- */
 
 PRELOAD_EXPORT char *getenv(const char *name)
@@ -508,6 +580,8 @@ PRELOAD_EXPORT char *getenv(const char *name)
 	 */
 	__asm__("" : "+r"(n));
 	v = _env(n);
+	if (n && !v && _is_slurm_jwt(n))
+		return _slurm_jwt();
 	if (!n || !_is_slurm_conf(n))
 		return v;
 	if (!v)
