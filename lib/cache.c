@@ -462,7 +462,7 @@ static int _lock(const straw_options *o, int cfd, const char *shown, int *out, b
 {
 	long long limit = (o->deadline_ms > 0 ? o->deadline_ms : 10000) + CACHE_LOCK_MARGIN_MS;
 	long long start = _now_ms();
-	long pause = 2;
+	long pause = 1;
 	int fd;
 
 	*waited = false;
@@ -485,6 +485,20 @@ static int _lock(const straw_options *o, int cfd, const char *shown, int *out, b
 					    CACHE_LOCK, strerror(e));
 		}
 		*waited = true;
+		/*
+		 * The holder is fetching: its copy, once published, is what
+		 * we want, and it needs no lock to read.
+		 */
+		{
+			cache_meta m;
+
+			_meta_read(cfd, &m);
+			if (_fresh(o, cfd, &m, time(NULL))) {
+				close(fd);
+				*out = -1;
+				return STRAW_OK;
+			}
+		}
 		left = limit - (_now_ms() - start);
 		if (left <= 0) {
 			close(fd);
@@ -494,7 +508,7 @@ static int _lock(const straw_options *o, int cfd, const char *shown, int *out, b
 					    CACHE_LOCK);
 		}
 		_sleep_ms(pause < left ? pause : (long)left);
-		if (pause < 50)
+		if (pause < 16)
 			pause *= 2;
 	}
 	*out = fd;
