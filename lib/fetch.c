@@ -164,19 +164,23 @@ static _try_result _rc_result(_ctx *c, const straw_reply *r, straw_error *err)
 	return _TRY_FINAL;
 }
 
-/* The whole request frame for version v, with a fresh credential. */
-static int _build(_ctx *c, uint16_t v, straw_wbuf *w, straw_error *err)
+/*
+ * The whole request frame for version v, with a fresh credential:
+ * REQUEST_CONFIG (flags 0), or REQUEST_PING (no body) to probe a version.
+ */
+static int _build(_ctx *c, uint16_t v, uint16_t type, straw_wbuf *w, straw_error *err)
 {
-	uint8_t body[6];
-	size_t body_len = straw_config_request_body(v, 0, body);
+	uint8_t body[6] = { 0 };
+	size_t body_len = type == STRAW_MSG_REQUEST_CONFIG ? straw_config_request_body(v, 0, body)
+							   : 0;
 	straw_auth_section sec = { 0 };
 	int rc;
 
 	memset(w, 0, sizeof(*w));
-	rc = straw_auth_create(c->auth, v, STRAW_MSG_REQUEST_CONFIG, body, body_len, &sec, err);
+	rc = straw_auth_create(c->auth, v, type, body, body_len, &sec, err);
 	if (rc)
 		return rc;
-	straw_pack_request(w, v, STRAW_MSG_REQUEST_CONFIG, sec.data, sec.len, body, body_len);
+	straw_pack_request(w, v, type, sec.data, sec.len, body, body_len);
 	straw_auth_section_free(&sec);
 	if (w->failed) {
 		straw_wb_free(w);
@@ -322,7 +326,7 @@ static _try_result _try(_ctx *c, const struct addrinfo *ai, int *fdp, uint16_t v
 	int fd = *fdp;
 
 	*fdp = -1;
-	if (_build(c, v, &w, err)) {
+	if (_build(c, v, STRAW_MSG_REQUEST_CONFIG, &w, err)) {
 		if (fd >= 0)
 			close(fd);
 		return _TRY_FINAL;
@@ -348,17 +352,20 @@ static _try_result _try(_ctx *c, const struct addrinfo *ai, int *fdp, uint16_t v
 	return _classify(c, v, buf, len, st, sent, until, out, stated, err);
 }
 
-/* ---- the version wave -------------------------------------------------- */
+/* ---- the version probe ------------------------------------------------- */
 
 /*
  * A controller only ever accepts its own release and the two or three
  * before it, and tells the rest nothing but a silent close (after a 10 ms
- * pause on 20.11-24.05).  Asking version after version costs one such pause
- * each; so the first contact asks every version from 21.08 up at once, on
- * parallel connections, and takes the first configuration that comes back.
- * For the client file set every layout from 21.08 on carries the same
- * files (execute bits exist only in the slurmd set), so which accepted
- * version answers first does not matter.
+ * pause on 20.11-24.05).  Asking for the configuration version after
+ * version costs one such pause each.  So the first contact asks REQUEST_PING
+ * in every version from 21.08 up at once, on parallel connections: the
+ * first version to get an answer in its own version is one the controller
+ * speaks, and the configuration is then asked once, in it.  (A ping, not
+ * the configuration itself: every accepted REQUEST_CONFIG is served and
+ * counted, and one fetch must cost the controller exactly one.)  For the
+ * client file set every layout from 21.08 on carries the same files, so
+ * which accepted version answers first does not matter.
  */
 typedef struct {
 	uint16_t v;
@@ -373,8 +380,70 @@ typedef struct {
 	uint16_t stated;            /* a version the controller named */
 } _tally;
 
+/*
+ * What a ping reply at version v says: _TRY_DONE, the version is spoken;
+ * _TRY_JUMP, the controller named its own (*stated); _TRY_STEP_DOWN, not
+ * this version (*stated 0xffff for HTTP); _TRY_FINAL, the credential was
+ * refused; _TRY_NEXT_HOST, the controller is broken or not serving.
+ */
+static _try_result _ping_result(_ctx *c, uint16_t v, uint8_t *buf, size_t len,
+				straw_net_status st, uint16_t *stated, straw_error *err)
+{
+	straw_reply r;
+	_try_result res;
+	int rc;
+
+	if (st == STRAW_NET_CLOSED) {
+		free(buf);
+		straw_seterr(err, STRAW_ERR_PROTOCOL,
+			     "%s: closed the connection without a reply to protocol %s", c->who,
+			     _vname(v));
+		return _TRY_STEP_DOWN;
+	}
+	if (st != STRAW_NET_OK) {
+		free(buf);
+		straw_seterr(err, STRAW_ERR_UNREACHABLE, "%s: no usable answer to a ping at %s", c->who,
+			     _vname(v));
+		return _TRY_NEXT_HOST;
+	}
+	memset(&r, 0, sizeof(r));
+	rc = straw_parse_reply(buf, len, &r, err);
+	free(buf);
+	if (rc == STRAW_OK && r.kind == STRAW_REPLY_HTTP) {
+		straw_seterr(err, STRAW_ERR_PROTOCOL,
+			     "%s: answered protocol %s as HTTP ('%s'): it does not speak that version",
+			     c->who, _vname(v), r.http_status);
+		*stated = 0xffff;
+		res = _TRY_STEP_DOWN;
+	} else if (r.hdr.version && r.hdr.version != v &&
+		   (rc == STRAW_OK || straw_protocol_known(r.hdr.version))) {
+		/* Believed only from a well-formed reply, or naming a version we know. */
+		*stated = r.hdr.version;
+		straw_seterr(err, STRAW_ERR_PROTOCOL, "%s: the controller speaks protocol %s, not %s",
+			     c->who, _vname(*stated), _vname(v));
+		res = _TRY_JUMP;
+	} else if (rc) {
+		char inner[STRAW_ERRLEN];
+
+		snprintf(inner, sizeof(inner), "%s", err->msg);
+		straw_seterr(err, STRAW_ERR_PROTOCOL, "%s: %s", c->who, inner);
+		res = _TRY_NEXT_HOST;
+	} else if (r.kind == STRAW_REPLY_RC && r.rc == SLURM_RC_AUTH) {
+		res = _rc_result(c, &r, err);
+	} else {
+		/*
+		 * Any well-formed answer in our version: the version is spoken.
+		 * What the controller thinks of the request itself, the
+		 * REQUEST_CONFIG that follows finds out.
+		 */
+		res = _TRY_DONE;
+	}
+	straw_reply_free(&r);
+	return res;
+}
+
 static _try_result _wave(_ctx *c, const struct addrinfo *ai, int first_fd, const uint16_t *vs,
-			 size_t n, straw_config **out, _tally *t, straw_error *err)
+			 size_t n, uint16_t *spoken, _tally *t, straw_error *err)
 {
 	_wave_slot slot[16];
 	straw_error one = { 0 }, host_err = { 0 };
@@ -383,14 +452,14 @@ static _try_result _wave(_ctx *c, const struct addrinfo *ai, int first_fd, const
 
 	if (n > 16)
 		n = 16;
-	_log(c->opts, STRAW_LOG_INFO, "%s: asking protocols %s to %s at once", c->who, _vname(vs[0]),
-	     _vname(vs[n - 1]));
+	_log(c->opts, STRAW_LOG_INFO, "%s: pinging in protocols %s to %s at once", c->who,
+	     _vname(vs[0]), _vname(vs[n - 1]));
 	for (size_t i = 0; i < n; i++)
 		slot[i] = (_wave_slot){ .v = vs[i], .fd = -1 };
 	for (size_t i = 0; i < n; i++) {
 		int err_no = 0, rc;
 
-		if (_build(c, vs[i], &slot[i].w, err)) {
+		if (_build(c, vs[i], STRAW_MSG_REQUEST_PING, &slot[i].w, err)) {
 			res = _TRY_FINAL;
 			goto out;
 		}
@@ -499,10 +568,14 @@ static _try_result _wave(_ctx *c, const struct addrinfo *ai, int first_fd, const
 			close(s->fd);
 			s->fd = -1;
 			active--;
-			r = _classify(c, s->v, buf, len, st, s->sent, s->until, out, &stated, &one);
-			if (r == _TRY_DONE || r == _TRY_FINAL) {
-				if (r == _TRY_FINAL)
-					*err = one;
+			r = _ping_result(c, s->v, buf, len, st, &stated, &one);
+			if (r == _TRY_DONE) {
+				*spoken = s->v;
+				res = r;
+				goto out;
+			}
+			if (r == _TRY_FINAL) {
+				*err = one;
 				res = r;
 				goto out;
 			}
@@ -635,18 +708,26 @@ static _try_result _fetch_one(_ctx *c, const struct addrinfo *ai, int fd, straw_
 		if (r != _TRY_STEP_DOWN)
 			return r;
 	}
-	/* 2. Every other version from 21.08 up, at once. */
+	/* 2. Which of the other versions from 21.08 up is spoken: all at once. */
 	for (size_t k = 0; k < nknown && nwave < 16; k++)
 		if (!tried[k] && known[k] >= STRAW_V21_08)
 			wave[nwave++] = known[k];
 	if (nwave) {
+		uint16_t spoken = 0;
+
+		r = _wave(c, ai, fd, wave, nwave, &spoken, &t, err);
+		fd = -1;
+		if (r == _TRY_DONE) {
+			_log(c->opts, STRAW_LOG_INFO, "%s: speaks protocol %s", c->who, _vname(spoken));
+			r = _ask(c, ai, &fd, spoken, tried, out, &t, err);
+			if (r != _TRY_STEP_DOWN)
+				return r;
+		} else if (r != _TRY_STEP_DOWN) {
+			return r;
+		}
 		for (size_t k = 0; k < nknown; k++)
 			if (known[k] >= STRAW_V21_08)
 				tried[k] = true;
-		r = _wave(c, ai, fd, wave, nwave, out, &t, err);
-		fd = -1;
-		if (r != _TRY_STEP_DOWN)
-			return r;
 		/* A controller newer than our table named its version: nothing to ask in. */
 		if (t.jumps && !straw_protocol_known(t.stated)) {
 			straw_seterr(err, STRAW_ERR_PROTOCOL,

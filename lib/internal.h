@@ -74,6 +74,7 @@ void straw_wb_free(straw_wbuf *b);
 
 /* ---- codec.c ---------------------------------------------------------- */
 
+#define STRAW_MSG_REQUEST_PING 1008
 #define STRAW_MSG_REQUEST_CONFIG 2015
 #define STRAW_MSG_RESPONSE_CONFIG 2016
 #define STRAW_MSG_RESPONSE_SLURM_RC 8001

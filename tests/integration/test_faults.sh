@@ -370,7 +370,7 @@ live=127.0.0.1:${fake_port[ok]}
 
 n0=$(fake_conns silent)
 success "failover: refused, silent, then a live fake" $((ct + rt + margin)) "$served" "$refused" "$silent" "$live"
-check_eq "failover: the silent controller was tried (one wave: 9 versions at once)" "$((n0 + 9))" "$(fake_conns silent)"
+check_eq "failover: the silent controller was tried (9 pings at once)" "$((n0 + 9))" "$(fake_conns silent)"
 success "failover: connect timeout, refused, then a live fake" $((ct + margin)) "$served" "$hole" "$refused" "$live"
 success "failover: refused, silent, then a live fake, at 22.05" $((ct + rt + margin)) "$served" "$refused" "$silent" "$live" 22.05
 
@@ -417,9 +417,9 @@ prep_out "$work/v2411"
 run_straw 5 -v -o "$work/v2411" "127.0.0.1:${fake_port[v2411]}"
 check_eq "24.11-like controller: negotiated fetch exits 0" "0" "$rc"
 check_contains "24.11-like controller: settles on 24.11" "$out" "protocol 24.11"
-# The first contact asks every version from 21.08 up at once (lib/fetch.c,
-# "the version wave"): one connection each, nothing more.
-check_eq "24.11-like controller: one wave of 9 connections (26.05 to 21.08)" "9" "$(fake_conns v2411)"
+# The first contact pings every version from 21.08 up at once (lib/fetch.c,
+# "the version probe"), then asks for the configuration once.
+check_eq "24.11-like controller: 9 pings (26.05 to 21.08), then 1 request" "10" "$(fake_conns v2411)"
 # Told the version that worked (as the cache does), one connection is enough.
 n0=$(fake_conns v2411)
 run_straw 5 -o "$work/v2411" "127.0.0.1:${fake_port[v2411]}" 24.11
