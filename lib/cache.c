@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -457,6 +458,36 @@ static bool _usable_stale(const straw_options *o, int cfd, const cache_meta *m, 
  * margin: whoever holds it is fetching with the same deadline.  *waited is
  * set when another process held it, i.e. when its result is worth reading.
  */
+/*
+ * A flock belongs to the open file, which fork() shares: a child forked
+ * while this process holds the lock (a host's other thread, say) would hold
+ * it for as long as it lives, and every refresh would wait it out.  So the
+ * child closes its copy; the parent's lock is untouched.
+ */
+static int _held = -1;
+static pthread_once_t _atfork_once = PTHREAD_ONCE_INIT;
+
+static void _atfork_child(void)
+{
+	if (_held >= 0)
+		close(_held);
+	_held = -1;
+}
+
+static void _atfork_register(void)
+{
+	pthread_atfork(NULL, NULL, _atfork_child);
+}
+
+static void _unlock(int fd)
+{
+	if (fd < 0)
+		return;
+	if (_held == fd)
+		_held = -1;
+	close(fd);
+}
+
 static int _lock(const straw_options *o, int cfd, const char *shown, int *out, bool *waited,
 		 straw_error *err)
 {
@@ -466,10 +497,13 @@ static int _lock(const straw_options *o, int cfd, const char *shown, int *out, b
 	int fd;
 
 	*waited = false;
+	pthread_once(&_atfork_once, _atfork_register);
 	fd = openat(cfd, CACHE_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return straw_seterr(err, STRAW_ERR_WRITE, "cannot open %s/%s: %s", shown,
 				    CACHE_LOCK, strerror(errno));
+	/* From now: the lock taken later through this file is shared with any child. */
+	_held = fd;
 	for (;;) {
 		long long left;
 
@@ -480,7 +514,7 @@ static int _lock(const straw_options *o, int cfd, const char *shown, int *out, b
 		if (errno != EWOULDBLOCK) {
 			int e = errno;
 
-			close(fd);
+			_unlock(fd);
 			return straw_seterr(err, STRAW_ERR_WRITE, "cannot lock %s/%s: %s", shown,
 					    CACHE_LOCK, strerror(e));
 		}
@@ -494,14 +528,14 @@ static int _lock(const straw_options *o, int cfd, const char *shown, int *out, b
 
 			_meta_read(cfd, &m);
 			if (_fresh(o, cfd, &m, time(NULL))) {
-				close(fd);
+				_unlock(fd);
 				*out = -1;
 				return STRAW_OK;
 			}
 		}
 		left = limit - (_now_ms() - start);
 		if (left <= 0) {
-			close(fd);
+			_unlock(fd);
 			return straw_seterr(err, STRAW_ERR_UNREACHABLE,
 					    "gave up after %lld ms waiting for another process "
 					    "fetching into %s (lock %s/%s)", limit, shown, shown,
@@ -761,8 +795,7 @@ int straw_cache_ensure_fn(const straw_options *opts, straw_fetch_fn fetch, char 
 out:
 	if (cfg)
 		straw_config_free(cfg);
-	if (lfd >= 0)
-		close(lfd);
+	_unlock(lfd);
 	close(cfd);
 	free(norm);
 	if (stale)
