@@ -9,7 +9,9 @@ set -u
 . "$STRAW_TOP/tests/lib/common.sh"
 cluster_up
 
-straw=$BUILD/bin/straw
+. "$STRAW_TOP/tests/lib/valgrind.sh"
+# $BUILD/bin/straw, or a wrapper running it under valgrind (STRAW_TEST_WRAPPER).
+straw=$(straw_command)
 user=$(straw_test_user)
 token=$(token_for "$user" 900)
 work=$(mktemp -d /tmp/straw-doctor.XXXXXX)
@@ -168,4 +170,5 @@ out=$(STRAW_SERVERS=$STRAW_TEST_SERVER LD_PRELOAD="${asan:+$asan }$BUILD/lib/lib
 check_eq "loader preloaded: exit 0" 0 "$rc"
 check_eq "loader preloaded: reported" "true LD_PRELOAD" "$(printf '%s' "$out" | json 'str(d["source"]["loader"]).lower() + " " + d["source"]["loader_from"]')"
 
+straw_wrapper_check
 finish

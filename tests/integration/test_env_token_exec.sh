@@ -10,7 +10,9 @@ set -u
 . "$STRAW_TOP/tests/lib/common.sh"
 cluster_up
 
-straw=$BUILD/bin/straw
+. "$STRAW_TOP/tests/lib/valgrind.sh"
+# $BUILD/bin/straw, or a wrapper running it under valgrind (STRAW_TEST_WRAPPER).
+straw=$(straw_command)
 user=$(straw_test_user)
 work=$(mktemp -d /tmp/straw-envtok.XXXXXX)
 chmod 1777 "$work"
@@ -136,4 +138,5 @@ check_contains "exec: and says so" "$out" "no-such-command-here: command not fou
 ctr "$token" c-exec "$straw" exec >/dev/null 2>&1; rc=$?
 check_eq "exec: no command is a usage error" 2 "$rc"
 
+straw_wrapper_check
 finish

@@ -7,7 +7,9 @@ set -u
 . "$STRAW_TOP/tests/lib/common.sh"
 cluster_up
 
-straw=$BUILD/bin/straw
+. "$STRAW_TOP/tests/lib/valgrind.sh"
+# $BUILD/bin/straw, or a wrapper running it under valgrind (STRAW_TEST_WRAPPER).
+straw=$(straw_command)
 user=$(straw_test_user)
 conf_dir=$(dirname "$STRAW_TEST_CONF")
 work=$(mktemp -d /tmp/straw-fetch.XXXXXX)
@@ -96,4 +98,5 @@ check_eq "update in place: exit 0" "0" "$rc${out:+ $out}"
 [ ! -e "$work/update/topology.conf" ] && ok "update: topology.conf (exists=0) removed" || fail "update: topology.conf (exists=0) removed"
 [ -e "$work/update/mine.txt" ] && ok "update: unrelated files kept" || fail "update: unrelated files kept"
 
+straw_wrapper_check
 finish
