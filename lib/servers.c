@@ -66,11 +66,21 @@ static int _parse_one(const char *e, size_t n, straw_server *out, straw_error *e
 		}
 		if (hlen == 0)
 			return straw_seterr(err, STRAW_ERR_USAGE, "controller '%s': empty address", entry);
-		for (size_t i = 0; i < hlen; i++)
-			if (!isxdigit((unsigned char)host[i]) && host[i] != ':' && host[i] != '.' &&
-			    host[i] != '%' && !isalnum((unsigned char)host[i]))
+		/* Brackets hold an IPv6 address (a ':' at least), maybe with a %zone. */
+		if (!memchr(host, ':', hlen))
+			return straw_seterr(err, STRAW_ERR_USAGE,
+					    "controller '%s': not an IPv6 address (only IPv6 goes in [])",
+					    entry);
+		for (size_t i = 0; i < hlen; i++) {
+			const char *zone = memchr(host, '%', hlen);
+			bool in_zone = zone && host + i > zone;
+			unsigned char ch = (unsigned char)host[i];
+
+			if (in_zone ? !(isalnum(ch) || ch == '-' || ch == '_' || ch == '.')
+				    : !(isxdigit(ch) || ch == ':' || ch == '.' || ch == '%'))
 				return straw_seterr(err, STRAW_ERR_USAGE,
 						    "controller '%s': not an IPv6 address", entry);
+		}
 	} else {
 		colon = memchr(e, ':', n);
 		if (colon && memchr(colon + 1, ':', (size_t)(e + n - colon - 1)))

@@ -62,6 +62,13 @@ int straw_srv_parse(const uint8_t *ans, int len, char *out, size_t outlen, straw
 					    "DNS SRV _slurmctld._tcp: malformed target name");
 		if (recs[n].port == 0 || !strcmp(recs[n].host, "") || !strcmp(recs[n].host, "."))
 			continue;
+		/*
+		 * A DNS label may hold any byte, but a controller list must not
+		 * gain entries from one name (",", ":"): only host name bytes.
+		 */
+		if (strspn(recs[n].host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					 "0123456789.-_") != strlen(recs[n].host))
+			continue;
 		n++;
 	}
 	if (n == 0)

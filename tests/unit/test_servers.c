@@ -41,6 +41,10 @@ static void test_forms(void **state)
 	assert_string_equal(s[3].host, "fe80::1%eth0");
 	assert_int_equal(s[3].port, 6817);
 
+	assert_int_equal(parse("[fe80::1%lo]:7000", s, &err), 1);
+	assert_string_equal(s[0].host, "fe80::1%lo");
+	assert_int_equal(s[0].port, 7000);
+	assert_int_equal(parse("127.0.0.1:7000,ctl2.example.org , [::1]:6820,[fe80::1%eth0]", s, &err), 4);
 	straw_servers_format(s, 3, out, sizeof(out));
 	assert_string_equal(out, "127.0.0.1:7000,ctl2.example.org:6817,[::1]:6820");
 }
@@ -64,7 +68,7 @@ static void test_junk(void **state)
 	static const char *bad[] = {
 		"", ",", " , ", "host:", "host:0", "host:65536", "host:12a", "host:-1",
 		"::1", "[::1", "[::1]x", "[]:6817", ":6817", "ho$t", "a/b", "host:1:2",
-		"[::1]:", "h\x01st",
+		"[::1]:", "h\x01st", "[%]", "[ctl%eth0]:6817", "[abc]", "[::1%a/b]",
 	};
 	straw_server s[STRAW_MAX_SERVERS];
 	straw_error err;

@@ -108,6 +108,14 @@ static void test_junk(void **state)
 	}
 	assert_int_equal(straw_srv_parse(m.b, (int)m.n, out, sizeof(out), &err), STRAW_OK);
 	assert_string_equal(out, "ctl.example.org:6817");
+	/* A target whose bytes would add entries to the list is skipped. */
+	start(&m, 2);
+	srv(&m, 1, 1, 6817, "evil,127.0.0.1:1,x.example.org");
+	srv(&m, 2, 1, 6817, "good.example.org");
+	assert_int_equal(straw_srv_parse(m.b, (int)m.n, out, sizeof(out), &err), STRAW_OK);
+	assert_string_equal(out, "good.example.org:6817");
+	start(&m, 1);
+	srv(&m, 1, 1, 6817, "ctl.example.org");
 	/* A list that does not fit is an error, not a cut list. */
 	assert_int_equal(straw_srv_parse(m.b, (int)m.n, out, 8, &err), STRAW_ERR_USAGE);
 }
