@@ -57,10 +57,15 @@ straw_command() {
 }
 
 # straw_wrapper_check: under valgrind, one test: every run of straw had a
-# clean memcheck report (and at least one ran).  Otherwise nothing.
+# clean memcheck report (and at least one ran).  Otherwise no test; the
+# wrapper's folder is removed either way.
 straw_wrapper_check() {
-	[ "${STRAW_TEST_WRAPPER:-}" = valgrind ] || return 0
 	local logs=() bad=() f
+	if [ "${STRAW_TEST_WRAPPER:-}" != valgrind ]; then
+		[ -n "$_straw_wrap_dir" ] && rm -rf "$_straw_wrap_dir"
+		_straw_wrap_dir=
+		return 0
+	fi
 	if [ -n "$_straw_wrap_dir" ]; then
 		for f in "$_straw_wrap_dir"/logs/memcheck.*.log; do
 			[ -e "$f" ] || continue
