@@ -360,12 +360,11 @@ static _try_result _try(_ctx *c, const struct addrinfo *ai, int *fdp, uint16_t v
  * pause on 20.11-24.05).  Asking for the configuration version after
  * version costs one such pause each.  So the first contact asks REQUEST_PING
  * in every version from 21.08 up at once, on parallel connections: the
- * first version to get an answer in its own version is one the controller
- * speaks, and the configuration is then asked once, in it.  (A ping, not
- * the configuration itself: every accepted REQUEST_CONFIG is served and
- * counted, and one fetch must cost the controller exactly one.)  For the
- * client file set every layout from 21.08 on carries the same files, so
- * which accepted version answers first does not matter.
+ * newest version answered in its own version is the controller's release,
+ * known once every newer one has been turned down, and the configuration is
+ * then asked once, in it.  (A ping, not the configuration itself: every
+ * accepted REQUEST_CONFIG is served and counted, and one fetch must cost the
+ * controller exactly one.)
  */
 typedef struct {
 	uint16_t v;
@@ -449,6 +448,7 @@ static _try_result _wave(_ctx *c, const struct addrinfo *ai, int first_fd, const
 	straw_error one = { 0 }, host_err = { 0 };
 	_try_result res = _TRY_STEP_DOWN;
 	size_t active = 0;
+	uint16_t best = 0;
 
 	if (n > 16)
 		n = 16;
@@ -570,9 +570,9 @@ static _try_result _wave(_ctx *c, const struct addrinfo *ai, int first_fd, const
 			active--;
 			r = _ping_result(c, s->v, buf, len, st, &stated, &one);
 			if (r == _TRY_DONE) {
-				*spoken = s->v;
-				res = r;
-				goto out;
+				if (s->v > best)
+					best = s->v;
+				continue;
 			}
 			if (r == _TRY_FINAL) {
 				*err = one;
@@ -593,6 +593,23 @@ static _try_result _wave(_ctx *c, const struct addrinfo *ai, int first_fd, const
 			if (r != _TRY_NEXT_HOST && res != _TRY_NEXT_HOST)
 				*err = one;
 		}
+		/*
+		 * The newest version answered is the controller's own: done once
+		 * every newer one has been turned down (10 ms on 20.11-24.05).
+		 */
+		if (best) {
+			bool newer_pending = false;
+
+			for (size_t i = 0; i < n; i++)
+				newer_pending |= slot[i].fd >= 0 && slot[i].v > best;
+			if (!newer_pending)
+				break;
+		}
+	}
+	if (best) {
+		*spoken = best;
+		res = _TRY_DONE;
+		goto out;
 	}
 	if (res == _TRY_NEXT_HOST)
 		*err = host_err;
