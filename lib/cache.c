@@ -368,21 +368,6 @@ static void _meta_read(int cfd, cache_meta *m)
 	}
 }
 
-static int _write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Replace meta in one rename, so a reader sees the old or the new, whole. */
 static int _meta_write(int cfd, const cache_meta *m, const char *servers, const char *gen,
 		       straw_error *err)
@@ -405,7 +390,7 @@ static int _meta_write(int cfd, const cache_meta *m, const char *servers, const 
 	if (fd < 0)
 		return straw_seterr(err, STRAW_ERR_WRITE, "cannot write cache metadata: %s",
 				    strerror(errno));
-	if (_write_all(fd, buf, (size_t)n) < 0 || fsync(fd) < 0) {
+	if (straw_write_all(fd, buf, (size_t)n) < 0 || fsync(fd) < 0) {
 		int e = errno;
 
 		close(fd);

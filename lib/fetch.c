@@ -189,6 +189,16 @@ static int _build(_ctx *c, uint16_t v, uint16_t type, straw_wbuf *w, straw_error
 	return STRAW_OK;
 }
 
+/* 25.11 and newer take a version they do not speak for HTTP and say 405. */
+static void _http_answer(_ctx *c, uint16_t v, const straw_reply *r, uint16_t *stated,
+			 straw_error *err)
+{
+	straw_seterr(err, STRAW_ERR_PROTOCOL,
+		     "%s: answered protocol %s as HTTP ('%s'): it does not speak that version", c->who,
+		     _vname(v), r->http_status);
+	*stated = 0xffff; /* the mark of an HTTP answer, for the tally */
+}
+
 /*
  * What a reply to a request at version v means (buf is freed).  st is the
  * transport's verdict, sent and until the reply's time window.
@@ -250,11 +260,8 @@ static _try_result _classify(_ctx *c, uint16_t v, uint8_t *buf, size_t len, stra
 	rc = straw_parse_reply(buf, len, &r, err);
 	free(buf);
 	if (rc == STRAW_OK && r.kind == STRAW_REPLY_HTTP) {
-		straw_seterr(err, STRAW_ERR_PROTOCOL,
-			     "%s: answered protocol %s as HTTP ('%s'): it does not speak that version",
-			     c->who, _vname(v), r.http_status);
+		_http_answer(c, v, &r, stated, err);
 		straw_reply_free(&r);
-		*stated = 0xffff; /* the mark of an HTTP answer, for the tally */
 		return _TRY_STEP_DOWN;
 	}
 	/* A controller may answer in its own version (24.11+, PROTOCOL.md 10.1). */
@@ -409,10 +416,7 @@ static _try_result _ping_result(_ctx *c, uint16_t v, uint8_t *buf, size_t len,
 	rc = straw_parse_reply(buf, len, &r, err);
 	free(buf);
 	if (rc == STRAW_OK && r.kind == STRAW_REPLY_HTTP) {
-		straw_seterr(err, STRAW_ERR_PROTOCOL,
-			     "%s: answered protocol %s as HTTP ('%s'): it does not speak that version",
-			     c->who, _vname(v), r.http_status);
-		*stated = 0xffff;
+		_http_answer(c, v, &r, stated, err);
 		res = _TRY_STEP_DOWN;
 	} else if (r.hdr.version && r.hdr.version != v &&
 		   (rc == STRAW_OK || straw_protocol_known(r.hdr.version))) {

@@ -202,6 +202,8 @@ int straw_conf_parse(straw_options *o, char *text, const char *path, straw_error
 
 /* ---- write.c ---------------------------------------------------------- */
 
+/* write(2) all of it, through EINTR and short writes; -1 with errno. */
+int straw_write_all(int fd, const char *p, size_t n);
 /* A bare base name: not empty, ".", "..", no '/', no control byte. */
 bool straw_name_ok(const char *name);
 /*

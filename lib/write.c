@@ -73,7 +73,7 @@ bool straw_name_ok(const char *name)
 	return _utf8_ok((const unsigned char *)name);
 }
 
-static int _write_all(int fd, const char *p, size_t n)
+int straw_write_all(int fd, const char *p, size_t n)
 {
 	while (n) {
 		ssize_t w = write(fd, p, n);
@@ -106,7 +106,7 @@ int straw_write_files_at(int dirfd, const straw_config *cfg, straw_error *err)
 		if (fd < 0)
 			return straw_seterr(err, STRAW_ERR_WRITE, "cannot create %s: %s", f->name,
 					    strerror(errno));
-		if ((f->content && _write_all(fd, f->content, f->content_len) < 0) ||
+		if ((f->content && straw_write_all(fd, f->content, f->content_len) < 0) ||
 		    fchmod(fd, mode) < 0 || fsync(fd) < 0) {
 			int e = errno;
 
