@@ -183,8 +183,9 @@ class Report:
                  "+ ≤ 300 ms", unr - live <= 300)
         self.note("Row 7: hyperfine, medians of %d runs each in %d rotating batches, the version given so a fetch is "
                   "one round trip and the difference is the failover alone. Negotiated "
-                  "(no version: 8 round trips, most of them the controller's ~10 ms per "
-                  "refused version, which varies with the load): live %s, refused %s (%+.1f ms), "
+                  "(no version: a ping in every version from 21.08 up at once, waiting for the "
+                  "controller's ~10 ms refusal of each newer version, then one request): "
+                  "live %s, refused %s (%+.1f ms), "
                   "unreachable %s (%+.1f ms). The unreachable primary is a "
                   "loopback listener with backlog 0 whose queue is full, so a connect hangs "
                   "in SYN_SENT (checked before and after the runs: %s)."
@@ -264,10 +265,10 @@ class Report:
                   "processes entered main() %s after the release (cold trials: %s; warm "
                   "herd: %s). Processes left without "
                   "SLURM_CONF: %d; failed: %d of %d (warm: %d of %d; 5c: %d and %d of %d). "
-                  "slurmctld counts one REQUEST_CONFIG per cold herd, but without a version "
-                  "the one fetching process makes 8 connections: 7 versions newer than the "
-                  "controller's are each refused by a close (slurmctld logs \"Incompatible "
-                  "versions\" and closes ~10 ms later) before 22.05 is answered."
+                  "slurmctld counts one REQUEST_CONFIG per cold herd; without a version the "
+                  "one fetching process first pings every version from 21.08 up at once and "
+                  "waits for the 7 newer than the controller's to be refused (slurmctld logs "
+                  "\"Incompatible versions\" and closes each ~10 ms later)."
                   % (per_trial, per_trial, os.cpu_count() or 0,
                      fmt_ms(pct(inproc, 50)), fmt_ms(pct(inproc, 99)),
                      fmt_ms(pct(h_lat, 50)), fmt_ms(pct(h_lat, 99)), fmt_ms(pct(h_in, 99)),
