@@ -14,6 +14,7 @@
 # (STRAW_TEST_MARGIN_MS, default 1500, is added to every time limit).
 set -u
 . "$STRAW_TOP/tests/lib/common.sh"
+. "$STRAW_TOP/tests/lib/fake.sh"
 cluster_up
 
 straw=$BUILD/bin/straw
@@ -76,38 +77,6 @@ ct=300 rt=500 dl=2000
 now_ms() {
 	local t=${EPOCHREALTIME/./}
 	echo $((t / 1000))
-}
-
-# fake_start NAME [fakectld options] --scenario S [ARG...]: start a fake
-# controller on a free loopback port; its port goes to fake_port[NAME].
-fake_start() {
-	local name=$1 pf i=0
-	shift
-	pf=$work/fake-$name.port
-	rm -f "$pf"
-	"$fakectld" --port 0 "$@" >"$pf" 2>"$work/fake-$name.log" &
-	fake_pid[$name]=$!
-	while [ ! -s "$pf" ]; do
-		i=$((i + 1))
-		if [ "$i" -gt 500 ] || ! kill -0 "${fake_pid[$name]}" 2>/dev/null; then
-			fail "fake controller $name ($*) starts" "$(cat "$work/fake-$name.log")"
-			fake_port[$name]=1
-			return 1
-		fi
-		sleep 0.01
-	done
-	fake_port[$name]=$(head -n 1 "$pf")
-}
-
-fake_stop() {
-	kill "${fake_pid[$1]}" 2>/dev/null
-	wait "${fake_pid[$1]}" 2>/dev/null
-	unset "fake_pid[$1]"
-}
-
-# fake_conns NAME: how many connections the fake accepted.
-fake_conns() {
-	grep -c ': connection [0-9]* from ' "$work/fake-$1.log"
 }
 
 # prep_out DIR: the folder as a user would have it: an old slurm.conf, an old

@@ -8,6 +8,7 @@
 # very process); the fake controllers are tests/fake/fakectld.c.
 set -u
 . "$STRAW_TOP/tests/lib/common.sh"
+. "$STRAW_TOP/tests/lib/fake.sh"
 cluster_up
 
 straw=$BUILD/bin/straw
@@ -48,25 +49,6 @@ fi
 printf '%s\n' "$token" >"$secret/token"
 chmod 0600 "$secret/token"
 sig_hex=$(printf '%s' "$sig" | od -An -tx1 | tr -d ' \n')
-
-fake_start() {
-	local name=$1 pf i=0
-	shift
-	pf=$work/fake-$name.port
-	rm -f "$pf"
-	"$fakectld" --port 0 "$@" >"$pf" 2>"$work/fake-$name.log" &
-	fake_pid[$name]=$!
-	while [ ! -s "$pf" ]; do
-		i=$((i + 1))
-		if [ "$i" -gt 500 ] || ! kill -0 "${fake_pid[$name]}" 2>/dev/null; then
-			fail "fake controller $name starts" "$(cat "$work/fake-$name.log")"
-			fake_port[$name]=1
-			return 1
-		fi
-		sleep 0.01
-	done
-	fake_port[$name]=$(head -n 1 "$pf")
-}
 
 fake_start refused --scenario refuse
 fake_start silent --scenario silent
