@@ -54,5 +54,7 @@ echo "submitted job $job"
 state=$(wait_job "$job" 60) || true
 echo "job $job: $state"
 cat "$STRAW_TEST_TMP/demo-$job.out" 2>/dev/null || true
-echo "== the cache the loader filled ($cache):"
-ls -l "$cache"/*/ "$cache"/*/conf/
+echo "== the cache the loader filled ($cache): one folder for the cluster, and the link"
+echo "   by which the loader finds it without loading the engine"
+ls -l "$cache"
+ls -l "$cache"/*_*/ "$cache"/*_*/conf/
