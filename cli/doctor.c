@@ -6,7 +6,7 @@
  * TCP, protocol version, credential, configless), the token, the munge
  * socket and the cache.  The exit status is 0 only when a Slurm command
  * would work, else the code of the first failing check.  --json prints
- * one document instead (docs/doctor-schema.md).
+ * one document instead (schema: JSON OUTPUT in straw(1)).
  */
 #include <errno.h>
 #include <fcntl.h>
