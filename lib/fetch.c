@@ -22,12 +22,6 @@
 #include "auth.h"
 #include "net.h"
 
-#define SLURM_RC_AUTH 1007
-#define SLURM_RC_BACKOFF 1804
-#define SLURM_RC_HARD_DROP 1805
-#define SLURM_RC_STANDBY 2027
-#define SLURM_RC_STANDBY_BACKUP 2131
-
 /* What one attempt at one version came to. */
 typedef enum {
 	_TRY_DONE,      /* a configuration: finished */
@@ -42,6 +36,7 @@ typedef struct {
 	straw_auth *auth;
 	int64_t deadline;
 	char who[300];
+	straw_fetch_outcome seen; /* what the controller said, for straw_fetch_at */
 } _ctx;
 
 STRAW_PRINTF(3, 4)
@@ -142,6 +137,10 @@ static _try_result _rc_result(_ctx *c, const straw_reply *r, straw_error *err)
 {
 	const char *name = straw_rc_name(r->rc);
 	const char *text = straw_rc_text(r->rc);
+
+	/* Only a reply in the version asked reaches here: that version is spoken. */
+	c->seen.rc = r->rc;
+	c->seen.answered = r->hdr.version;
 
 	switch (r->rc) {
 	case SLURM_RC_AUTH:
@@ -309,6 +308,7 @@ static _try_result _classify(_ctx *c, uint16_t v, uint8_t *buf, size_t len, stra
 	r.files = NULL;
 	r.nfiles = 0;
 	(*out)->protocol = v;
+	c->seen.answered = v;
 	(*out)->reply_bytes = len;
 	(*out)->fetched = time(NULL);
 	snprintf((*out)->controller, sizeof((*out)->controller), "%s", c->who);
@@ -353,6 +353,7 @@ static _try_result _try(_ctx *c, const struct addrinfo *ai, int *fdp, uint16_t v
 		close(fd);
 		return _TRY_NEXT_HOST;
 	}
+	c->seen.sent++;
 	straw_wb_free(&w);
 	straw_net_recv(fd, until, STRAW_MAX_REPLY, &buf, &len, &st);
 	close(fd);
@@ -510,6 +511,7 @@ static _try_result _wave(_ctx *c, const struct addrinfo *ai, int first_fd, const
 					continue;
 				}
 				s->waiting = true;
+				c->seen.sent++;
 			}
 			if (now >= s->until) {
 				if (s->connecting)
@@ -612,6 +614,7 @@ static _try_result _wave(_ctx *c, const struct addrinfo *ai, int first_fd, const
 	}
 	if (best) {
 		*spoken = best;
+		c->seen.answered = best;
 		res = _TRY_DONE;
 		goto out;
 	}
@@ -770,8 +773,8 @@ static _try_result _fetch_one(_ctx *c, const struct addrinfo *ai, int fd, straw_
 	if (t.http && !t.silent)
 		straw_seterr(err, STRAW_ERR_PROTOCOL,
 			     "%s: answered every protocol version (%s to %s) as HTTP or with another "
-			     "version: it is not a Slurm controller, or a Slurm newer than this straw "
-			     "knows (upgrade straw)", c->who, _vname(known[nknown - 1]),
+			     "version: this is not slurmctld's port (slurmrestd?), or a Slurm newer "
+			     "than this straw knows (upgrade straw)", c->who, _vname(known[nknown - 1]),
 			     _vname(known[0]));
 	else if (t.silent)
 		straw_seterr(err, STRAW_ERR_AUTH,
@@ -1036,6 +1039,27 @@ STRAW_EXPORT int straw_fetch(const straw_options *opts, straw_config **out, stra
 			freeaddrinfo(hosts[i].res);
 	straw_auth_unload(&auth);
 	return rc;
+}
+
+int straw_fetch_at(const straw_options *opts, straw_auth *auth, const char *who,
+		   const struct addrinfo *ai, int fd, straw_config **out, straw_fetch_outcome *seen,
+		   straw_error *err)
+{
+	_ctx c = { .opts = opts, .auth = auth };
+	_try_result r;
+
+	*out = NULL;
+	c.deadline = straw_now_ms() + opts->deadline_ms;
+	snprintf(c.who, sizeof(c.who), "%s", who);
+	memset(err, 0, sizeof(*err));
+	r = _fetch_one(&c, ai, fd, out, err);
+	*seen = c.seen;
+	if (r == _TRY_DONE) {
+		/* The versions turned down on the way are no error. */
+		memset(err, 0, sizeof(*err));
+		return STRAW_OK;
+	}
+	return err->code ? err->code : straw_seterr(err, STRAW_ERR_INTERNAL, "%s: no answer", who);
 }
 
 STRAW_EXPORT void straw_config_free(straw_config *cfg)

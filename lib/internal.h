@@ -162,6 +162,15 @@ int straw_parse_reply(const uint8_t *buf, size_t len, straw_reply *out, straw_er
 void straw_reply_free(straw_reply *r);
 void straw_files_free(straw_file *files, size_t n);
 
+/* Slurm error codes that change what straw does (PROTOCOL.md section 8). */
+#define SLURM_RC_AUTH 1007           /* credential refused (or, 24.11-25.11, version) */
+#define SLURM_RC_BACKOFF 1804        /* rate limited: try another controller */
+#define SLURM_RC_HARD_DROP 1805      /* overloaded: likewise */
+#define SLURM_RC_USER_ID_MISSING 2010 /* the slurmd file set, asked by a user */
+#define SLURM_RC_STANDBY 2027        /* a backup controller: try the next */
+#define SLURM_RC_CONFIGLESS_DISABLED 2126
+#define SLURM_RC_STANDBY_BACKUP 2131
+
 /* Slurm error codes seen by a config client (PROTOCOL.md section 8). */
 const char *straw_rc_name(uint32_t rc);  /* "ESLURM_CONFIGLESS_DISABLED"; NULL if unknown */
 const char *straw_rc_text(uint32_t rc);  /* what it means and the fix */

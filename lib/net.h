@@ -44,4 +44,23 @@ int straw_net_send(int fd, const uint8_t *p, size_t n, int64_t until, const char
 int straw_net_recv(int fd, int64_t until, size_t max, uint8_t **buf, size_t *len,
 		   straw_net_status *st);
 
+/* ---- fetch.c, for probe.c ---------------------------------------------- */
+
+struct straw_auth;
+
+/* What a controller said during one negotiation, beyond the outcome. */
+typedef struct straw_fetch_outcome {
+	uint16_t answered; /* a version it answered in (its own when known); 0: none */
+	uint32_t rc;       /* the Slurm error code it answered; 0: none */
+	unsigned sent;     /* requests that went out (0: it failed before asking) */
+} straw_fetch_outcome;
+
+/*
+ * Negotiate with one controller over fd, already connected to ai, and ask
+ * for the configuration, exactly as straw_fetch does for each controller.
+ */
+int straw_fetch_at(const straw_options *opts, struct straw_auth *auth, const char *who,
+		   const struct addrinfo *ai, int fd, straw_config **out,
+		   straw_fetch_outcome *seen, straw_error *err);
+
 #endif /* STRAW_NET_H */

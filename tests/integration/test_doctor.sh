@@ -130,7 +130,7 @@ if [ -x "$fakectld" ]; then
 	out=$(STRAW_SERVERS=127.0.0.1:$port jwt_doctor 2>&1); rc=$?
 	kill "$fake_pid" 2>/dev/null; wait "$fake_pid" 2>/dev/null
 	check_eq "HTTP at every version: exit 5" 5 "$rc"
-	check_contains "HTTP: said" "$out" "FAIL  protocol 127.0.0.1:$port: answered all"
+	check_contains "HTTP: said" "$out" "FAIL  protocol 127.0.0.1:$port: answered every protocol version"
 else
 	fail "the fake controller $fakectld is built" "$(cat "$work/make.log")"
 fi
